@@ -1,0 +1,116 @@
+/**
+ * Chooses the TensorFlow.js backend, in one place: native TensorFlow (@tensorflow/tfjs-node-gpu,
+ * then @tensorflow/tfjs-node) when importable, else WebAssembly, else plain JavaScript (cpu).
+ * SPRITE_DIFFUSION_BACKEND=tensorflow|wasm|cpu overrides the choice. Both native packages are
+ * optional: they cannot install without their libtensorflow download (see environment.md).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+
+export const BACKEND_ENV = "SPRITE_DIFFUSION_BACKEND";
+
+export interface BackendChoice {
+  /** The tfjs backend now active. */
+  name: BackendName;
+  /** The package that provides it. */
+  provider: string;
+  /** Why this one: what was tried and why the better ones were not used. */
+  reason: string;
+}
+
+/** Preference order when nothing is requested. */
+const ORDER: BackendName[] = ["tensorflow", "wasm", "cpu"];
+
+/** Loads a native package; returns why not, or null when its backend is registered. */
+function loadNative(pkg: string): string | null {
+  try {
+    require(pkg);
+  } catch (error) {
+    const first = String((error as Error).message).split("\n")[0];
+    return (error as { code?: string }).code === "MODULE_NOT_FOUND" && first.includes(`'${pkg}'`)
+      ? `${pkg} is not installed`
+      : `${pkg} failed to load: ${first}`;
+  }
+  return tf.findBackend("tensorflow")
+    ? null
+    : `${pkg} loaded but registered its backend in another copy of @tensorflow/tfjs-core (versions differ)`;
+}
+
+let wasmKernelsInstalled = false;
+
+/** Tries one backend; returns why it is unusable, or null when it is now active. */
+async function activate(name: BackendName, provider: { value: string }): Promise<string | null> {
+  if (name === "tensorflow") {
+    const reasons: string[] = [];
+    for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+      const why = tf.findBackend("tensorflow") ? null : loadNative(pkg);
+      if (why === null) {
+        provider.value = pkg;
+        break;
+      }
+      reasons.push(why);
+    }
+    if (!tf.findBackend("tensorflow")) return reasons.join("; ");
+  } else if (name === "wasm") {
+    try {
+      require("@tensorflow/tfjs-backend-wasm");
+    } catch (error) {
+      return `@tensorflow/tfjs-backend-wasm failed to load: ${(error as Error).message}`;
+    }
+    if (!wasmKernelsInstalled) {
+      // Kernels the wasm backend lacks for training this model (filter gradients, max-pool grad).
+      require("./wasm").registerWasmTrainingKernels();
+      wasmKernelsInstalled = true;
+    }
+    provider.value = "@tensorflow/tfjs-backend-wasm";
+  } else {
+    provider.value = "@tensorflow/tfjs-backend-cpu";
+  }
+  try {
+    if (!(await tf.setBackend(name))) return `tf.setBackend("${name}") failed`;
+    await tf.ready();
+  } catch (error) {
+    return `backend "${name}" failed to initialise: ${(error as Error).message}`;
+  }
+  return null;
+}
+
+let current: BackendChoice | null = null;
+
+/**
+ * Activates the best backend present (or `requested`, default $SPRITE_DIFFUSION_BACKEND) and
+ * says which and why. Safe to call repeatedly: later calls return the first choice unless a
+ * different backend is requested.
+ */
+export async function initBackend(requested: string | undefined = process.env[BACKEND_ENV]): Promise<BackendChoice> {
+  const wanted = requested?.trim().toLowerCase() || undefined;
+  if (wanted !== undefined && !ORDER.includes(wanted as BackendName)) {
+    throw new Error(`${BACKEND_ENV}="${requested}" is not a backend: use one of ${ORDER.join(", ")}, or unset it.`);
+  }
+  if (current && (wanted === undefined || wanted === current.name) && tf.getBackend() === current.name) return current;
+  const candidates = wanted ? [wanted as BackendName] : ORDER;
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    const provider = { value: "" };
+    const why = await activate(name, provider);
+    if (why === null) {
+      const reason = wanted
+        ? `requested by ${BACKEND_ENV}=${wanted}`
+        : skipped.length === 0
+          ? "the fastest backend, available"
+          : `fastest available (${skipped.join("; ")})`;
+      current = { name, provider: provider.value, reason };
+      return current;
+    }
+    if (wanted) throw new Error(`${BACKEND_ENV}=${wanted} was requested but is unavailable: ${why}.`);
+    skipped.push(`${name}: ${why}`);
+  }
+  throw new Error(`No TensorFlow.js backend could start: ${skipped.join("; ")}.`);
+}
+
+/** One line for logs and notebooks, e.g. "backend: tensorflow (@tensorflow/tfjs-node) - ...". */
+export function describeBackend(choice: BackendChoice): string {
+  return `backend: ${choice.name} (${choice.provider}) - ${choice.reason}`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The sprite data set in memory: uint8 pixels and class indices in typed arrays (no tensors), read
+ * from an images .npy and a labels .npy in the course's format, checked to agree. Tensors are
+ * made only for the samples asked for (`sampleTensors`), mapping pixels to [-1, 1].
+ *
+ * Formats accepted: images uint8 (N, 16, 16, 3) NHWC RGB; labels (N, 5) one-hot, float64 (the
+ * course's), float32 or uint8. Both the project's files (data/sprites) and the course's
+ * sprites_1788_16x16.npy / sprite_labels_nc_1788_16x16.npy load the same way.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { createHash } from "node:crypto";
+import { formatShape, readNpy, type NpyArray } from "./npy";
+
+export const SPRITE_HEIGHT = 16;
+export const SPRITE_WIDTH = 16;
+export const SPRITE_CHANNELS = 3;
+export const SPRITE_PIXELS = SPRITE_HEIGHT * SPRITE_WIDTH * SPRITE_CHANNELS;
+/** Classes of the course's labels: 0 hero, 1 non-hero, 2 food, 3 spells & weapons, 4 side-facing. */
+export const SPRITE_CLASSES = 5;
+
+export interface SpriteDataset {
+  /** Number of sprites N. */
+  readonly count: number;
+  /** uint8 RGB, [N, 16, 16, 3] flat in C order (NHWC), 0..255. */
+  readonly pixels: Uint8Array;
+  /** The class index 0..4 of each sprite (the position of the 1 in its one-hot label). */
+  readonly classes: Uint8Array;
+  /** Where the data came from, for messages and manifests. */
+  readonly source: { readonly images: string; readonly labels: string };
+}
+
+/** Loads and checks an images .npy and a labels .npy (see the module comment). */
+export function loadSpriteDataset(imagesPath: string, labelsPath: string): SpriteDataset {
+  return spriteDatasetFromArrays(readNpy(imagesPath), readNpy(labelsPath), { images: imagesPath, labels: labelsPath });
+}
+
+/** Checks two arrays already in memory; `source` names them in error messages. */
+export function spriteDatasetFromArrays(
+  images: NpyArray,
+  labels: NpyArray,
+  source: { images: string; labels: string } = { images: "<images>", labels: "<labels>" },
+): SpriteDataset {
+  const expectedImages = `(N, ${SPRITE_HEIGHT}, ${SPRITE_WIDTH}, ${SPRITE_CHANNELS})`;
+  if (images.dtype !== "uint8") {
+    throw new Error(`${source.images}: images must be uint8 ${expectedImages} RGB 0..255, got dtype ${images.dtype}; in NumPy: arr = np.clip(arr, 0, 255).astype(np.uint8).`);
+  }
+  const [count, height, width, channels] = images.shape;
+  if (images.shape.length !== 4 || height !== SPRITE_HEIGHT || width !== SPRITE_WIDTH || channels !== SPRITE_CHANNELS) {
+    throw new Error(`${source.images}: wrong shape ${formatShape(images.shape)} for images; expected ${expectedImages} (NHWC, RGB last). Is it NCHW? transpose with arr.transpose(0, 2, 3, 1).`);
+  }
+  if (labels.shape.length !== 2 || labels.shape[1] !== SPRITE_CLASSES) {
+    throw new Error(`${source.labels}: wrong shape ${formatShape(labels.shape)} for labels; expected (N, ${SPRITE_CLASSES}) one-hot rows (0 hero, 1 non-hero, 2 food, 3 spells & weapons, 4 side-facing).`);
+  }
+  if (labels.shape[0] !== count) {
+    throw new Error(`${source.labels}: has ${labels.shape[0]} labels but ${source.images} has ${count} images; the files do not belong together (pass the labels file saved with these images).`);
+  }
+  return { count, pixels: images.data as Uint8Array, classes: oneHotToClasses(labels, source.labels), source };
+}
+
+/** The index of the single 1 in each row; throws at the first row that is not one-hot. */
+function oneHotToClasses(labels: NpyArray, source: string): Uint8Array {
+  const classes = new Uint8Array(labels.shape[0]);
+  const k = SPRITE_CLASSES;
+  for (let i = 0; i < classes.length; i++) {
+    let hot = -1;
+    let valid = true;
+    for (let j = 0; j < k; j++) {
+      const v = labels.data[i * k + j];
+      if (v === 1 && hot === -1) hot = j;
+      else if (v !== 0) valid = false;
+    }
+    if (!valid || hot === -1) {
+      const row = Array.from(labels.data.subarray(i * k, i * k + k)).join(", ");
+      throw new Error(`${source}: label row ${i} is [${row}], not one-hot (exactly one 1, the rest 0); the loader needs one class per sprite.`);
+    }
+    classes[i] = hot;
+  }
+  return classes;
+}
+
+/** Sprites per class, [count of class 0, ..., count of class 4]. */
+export function countClasses(dataset: SpriteDataset): number[] {
+  const counts = new Array<number>(SPRITE_CLASSES).fill(0);
+  for (const c of dataset.classes) counts[c]++;
+  return counts;
+}
+
+/** A new data set holding the given samples, in the given order (the typed arrays are copied). */
+export function subsetDataset(dataset: SpriteDataset, indices: ArrayLike<number>): SpriteDataset {
+  const pixels = new Uint8Array(indices.length * SPRITE_PIXELS);
+  const classes = new Uint8Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i];
+    checkIndex(dataset, index, "subsetDataset");
+    pixels.set(dataset.pixels.subarray(index * SPRITE_PIXELS, (index + 1) * SPRITE_PIXELS), i * SPRITE_PIXELS);
+    classes[i] = dataset.classes[index];
+  }
+  return { count: indices.length, pixels, classes, source: dataset.source };
+}
+
+/**
+ * A short fingerprint of the data for checkpoint manifests: the first 16 hex digits of
+ * sha256(pixels bytes || class-index bytes). Independent of the labels file's dtype.
+ */
+export function fingerprint(dataset: SpriteDataset): string {
+  return createHash("sha256").update(dataset.pixels).update(dataset.classes).digest("hex").slice(0, 16);
+}
+
+/** uint8 -> [-1, 1] as the course's ToTensor + Normalize(0.5, 0.5): (v / 255 - 0.5) / 0.5. */
+const UNIT_RANGE = Float32Array.from({ length: 256 }, (_, v) => (v / 255 - 0.5) / 0.5);
+
+/**
+ * Tensors for the given samples: images [B, 16, 16, 3] float32 in [-1, 1] (NHWC) and one-hot
+ * labels [B, 5] float32. The caller owns both and must dispose them.
+ */
+export function sampleTensors(dataset: SpriteDataset, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+  const n = indices.length;
+  const images = new Float32Array(n * SPRITE_PIXELS);
+  const labels = new Float32Array(n * SPRITE_CLASSES);
+  for (let i = 0; i < n; i++) {
+    const index = indices[i];
+    checkIndex(dataset, index, "sampleTensors");
+    const from = index * SPRITE_PIXELS;
+    for (let p = 0; p < SPRITE_PIXELS; p++) images[i * SPRITE_PIXELS + p] = UNIT_RANGE[dataset.pixels[from + p]];
+    labels[i * SPRITE_CLASSES + dataset.classes[index]] = 1;
+  }
+  return {
+    images: tf.tensor4d(images, [n, SPRITE_HEIGHT, SPRITE_WIDTH, SPRITE_CHANNELS]),
+    labels: tf.tensor2d(labels, [n, SPRITE_CLASSES]),
+  };
+}
+
+function checkIndex(dataset: SpriteDataset, index: number, what: string): void {
+  if (!Number.isInteger(index) || index < 0 || index >= dataset.count) {
+    throw new Error(`${what}: sample index ${index} is outside 0..${dataset.count - 1} of ${dataset.source.images}.`);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The sprite set: base sprites drawn per class, each rendered as several variants (small jitter:
+ * palette shift, 1-px move, background). Every random choice is derived from (seed, class, base,
+ * attempt) or (seed, class, base, variant), so one seed gives the same bytes on every machine.
+ *
+ * Layout of the result: bases in a seeded shuffled order (classes interleaved, so any prefix is a
+ * representative sample); each base's variants are consecutive, so sample i belongs to base
+ * floor(i / variantsPerBase).
+ */
+import { Prng, deriveSeed } from "./prng";
+import { OUTLINE } from "./palette";
+import { compileSprite, drawJitter, renderVariant, type BaseSprite } from "./render";
+import { COURSE_BASE_COUNT, COURSE_VARIANTS_PER_BASE, SPRITE_CLASS_COUNT, balancedClassCounts, drawClassSprite } from "./classes";
+
+/** Bytes per sprite: 16 x 16 x 3 (HWC, uint8 RGB). */
+export const SPRITE_BYTES = 16 * 16 * 3;
+
+/** Changes whenever the generator's output changes for a given seed (recorded in manifests). */
+export const SPRITE_GENERATOR_VERSION = "sprites-1";
+
+export interface SpriteSetOptions {
+  /** Seed of the whole set. Default 0. */
+  seed?: number;
+  /** Total sprites. Default 89,400 (the course's size). */
+  count?: number;
+  /** Variants per base sprite. Default 50; bases = ceil(count / variantsPerBase). */
+  variantsPerBase?: number;
+}
+
+export interface SpriteSet {
+  /** uint8 RGB, [count, 16, 16, 3] row-major (NHWC), values 0..255. */
+  images: Uint8Array;
+  /** Class index per sprite, 0..4. */
+  classes: Uint8Array;
+  count: number;
+  baseCount: number;
+  variantsPerBase: number;
+  seed: number;
+}
+
+/** Most attempts to draw a base that is valid and unlike every earlier base. */
+const MAX_ATTEMPTS = 200;
+
+/** A base sprite with the class it belongs to. */
+interface ClassedBase {
+  classIndex: number;
+  base: BaseSprite;
+  seedPath: [number, number];
+}
+
+/** Checks the rules every base must meet: at least 4 colours, 12+ px extent, an outline. */
+export function isValidBase(base: BaseSprite): boolean {
+  const [minX, minY, maxX, maxY] = base.extent;
+  const used = new Set<number>();
+  for (const index of base.pixels) if (index !== 0) used.add(base.colours[index]);
+  return used.size >= 4 && Math.max(maxX - minX, maxY - minY) + 1 >= 12 && base.pixels.includes(1);
+}
+
+/** A key identifying a base's drawing (pixel indices and colours), to reject duplicates. */
+function baseKey(base: BaseSprite): string {
+  const colours = Array.from(base.pixels, (index) => base.colours[index].toString(36));
+  return colours.join(",");
+}
+
+/** Draws `baseCount` distinct, valid bases with the course's class balance, in class order. */
+export function drawBases(seed: number, baseCount: number): ClassedBase[] {
+  const counts = balancedClassCounts(baseCount);
+  const seen = new Set<string>();
+  const bases: ClassedBase[] = [];
+  for (let classIndex = 0; classIndex < SPRITE_CLASS_COUNT; classIndex++) {
+    for (let j = 0; j < counts[classIndex]; j++) {
+      let attempt = 0;
+      for (;;) {
+        if (attempt === MAX_ATTEMPTS) {
+          throw new Error(`drawBases: could not draw a new valid ${classIndex} base after ${MAX_ATTEMPTS} attempts (seed ${seed}, base ${j}); the class has too little variety for ${counts[classIndex]} bases.`);
+        }
+        const prng = new Prng(deriveSeed(seed, classIndex, j, attempt++));
+        const base = compileSprite(drawClassSprite(classIndex, prng), prng.pick(OUTLINE));
+        const key = baseKey(base);
+        if (!isValidBase(base) || seen.has(key)) continue;
+        seen.add(key);
+        bases.push({ classIndex, base, seedPath: [classIndex, j] });
+        break;
+      }
+    }
+  }
+  return bases;
+}
+
+/** Generates the whole set; see the module comment for its layout. */
+export function generateSpriteSet(options: SpriteSetOptions = {}): SpriteSet {
+  const seed = options.seed ?? 0;
+  const variantsPerBase = options.variantsPerBase ?? COURSE_VARIANTS_PER_BASE;
+  const count = options.count ?? COURSE_BASE_COUNT * variantsPerBase;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`generateSpriteSet: seed must be an integer in 0..2^32-1, got ${seed}.`);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`generateSpriteSet: count must be a positive integer, got ${count}.`);
+  if (!Number.isInteger(variantsPerBase) || variantsPerBase < 1) throw new Error(`generateSpriteSet: variantsPerBase must be a positive integer, got ${variantsPerBase}.`);
+  const baseCount = Math.ceil(count / variantsPerBase);
+  const bases = new Prng(deriveSeed(seed, 0x5eed)).shuffle(drawBases(seed, baseCount));
+  const images = new Uint8Array(count * SPRITE_BYTES);
+  const classes = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const { classIndex, base, seedPath } = bases[Math.floor(i / variantsPerBase)];
+    const variant = i % variantsPerBase;
+    const prng = new Prng(deriveSeed(seed, seedPath[0], seedPath[1], 0x7a12 + variant));
+    renderVariant(base, drawJitter(base, prng, variant === 0), images, i * SPRITE_BYTES);
+    classes[i] = classIndex;
+  }
+  return { images, classes, count, baseCount, variantsPerBase, seed };
+}

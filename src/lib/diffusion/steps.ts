@@ -1,0 +1,72 @@
+/**
+ * One reverse step of each sampler as a pure function (x_t, predNoise, t, schedule, z) -> x_prev.
+ * Scalars for one t are plain numbers; only the images are tensors. Callers own the result.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type Schedule, checkStep } from "./schedule";
+
+/**
+ * DDPM ancestral step (Ho et al. 2020, Algorithm 2, with sigma_t^2 = beta_t), as the course:
+ *   x_{t-1} = (x_t - predNoise (1 - alpha_t) / sqrt(1 - alphaBar_t)) / sqrt(alpha_t) + sqrt(beta_t) z
+ * Pass z = null for no added noise (the course's last step, t = 1, and its "incorrect" sampler).
+ */
+export function ddpmStep(
+  x: tf.Tensor4D,
+  predNoise: tf.Tensor4D,
+  t: number,
+  schedule: Schedule,
+  z: tf.Tensor4D | null,
+): tf.Tensor4D {
+  checkStep(schedule, t);
+  if (t < 1) throw new Error(`ddpmStep: t must be >= 1 (a step goes from t to t - 1), got ${t}.`);
+  const alpha = schedule.alpha[t];
+  const noiseCoefficient = (1 - alpha) / schedule.sqrtOneMinusAlphaBar[t];
+  return tf.tidy(() => {
+    const mean = tf.div(tf.sub(x, tf.mul(predNoise, noiseCoefficient)), Math.sqrt(alpha));
+    return (z ? tf.add(mean, tf.mul(z, Math.sqrt(schedule.beta[t]))) : mean) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The model's estimate of the clean image (Ho et al. 2020, eq. 15 solved for x_0):
+ *   predX0 = (x_t - sqrt(1 - alphaBar_t) predNoise) / sqrt(alphaBar_t)
+ */
+export function predictX0(x: tf.Tensor4D, predNoise: tf.Tensor4D, t: number, schedule: Schedule): tf.Tensor4D {
+  checkStep(schedule, t);
+  return tf.tidy(
+    () => tf.div(tf.sub(x, tf.mul(predNoise, schedule.sqrtOneMinusAlphaBar[t])), schedule.sqrtAlphaBar[t]) as tf.Tensor4D,
+  );
+}
+
+/**
+ * DDIM step from t to tPrev < t (Song et al. 2021, eq. 12, with sigma from eq. 16):
+ *   sigma   = eta sqrt((1 - alphaBar_prev) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_prev)
+ *   x_prev  = sqrt(alphaBar_prev) predX0 + sqrt(1 - alphaBar_prev - sigma^2) predNoise + sigma z
+ * eta = 0 is the deterministic sampler the course uses; eta = 1 matches DDPM's variance.
+ * z may be null when eta = 0 (it is then unused).
+ */
+export function ddimStep(
+  x: tf.Tensor4D,
+  predNoise: tf.Tensor4D,
+  t: number,
+  tPrev: number,
+  schedule: Schedule,
+  eta: number,
+  z: tf.Tensor4D | null,
+): tf.Tensor4D {
+  checkStep(schedule, t);
+  checkStep(schedule, tPrev, "tPrev");
+  if (tPrev >= t) throw new Error(`ddimStep: tPrev (${tPrev}) must be below t (${t}).`);
+  if (!(eta >= 0)) throw new Error(`ddimStep: eta must be >= 0, got ${eta}.`);
+  const alphaBar = schedule.alphaBar[t];
+  const alphaBarPrev = schedule.alphaBar[tPrev];
+  const sigma = eta * Math.sqrt((1 - alphaBarPrev) / (1 - alphaBar)) * Math.sqrt(1 - alphaBar / alphaBarPrev);
+  if (sigma > 0 && !z) throw new Error("ddimStep: eta > 0 needs noise z.");
+  // Rounding can make 1 - alphaBarPrev - sigma^2 a hair below zero when alphaBarPrev = 1.
+  const directionScale = Math.sqrt(Math.max(0, 1 - alphaBarPrev - sigma * sigma));
+  return tf.tidy(() => {
+    const predX0 = predictX0(x, predNoise, t, schedule);
+    const next = tf.add(tf.mul(predX0, Math.sqrt(alphaBarPrev)), tf.mul(predNoise, directionScale));
+    return (sigma > 0 ? tf.add(next, tf.mul(z!, sigma)) : next) as tf.Tensor4D;
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The course's composite blocks (ResidualConvBlock, UnetDown, UnetUp, EmbedFC), each a pair of
+ * functions: the parameters it declares and how it applies them. Keys follow PyTorch's module
+ * paths in the course's code, so `down1.b1.conv1.0.weight` names the same tensor in both.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  type ForwardMode,
+  applyBatchNorm,
+  applyConv,
+  applyConvTranspose,
+  applyLinear,
+  batchNormSpecs,
+  convSpecs,
+  convTransposeSpecs,
+  gelu,
+  linearSpecs,
+} from "./layers";
+import type { ParameterSpec, ParameterStore } from "./parameters";
+
+/** The course's residual scale: (x + block(x)) / 1.414, its rounded sqrt 2. */
+const RESIDUAL_SCALE = 1 / 1.414;
+
+// ---- ResidualConvBlock: [Conv3x3 -> BatchNorm -> GELU] x 2, optionally residual -------------
+
+export function convBlockSpecs(key: string, cin: number, cout: number, residual: boolean): ParameterSpec[] {
+  const specs = [
+    ...convSpecs(`${key}.conv1.0`, cin, cout, 3),
+    ...batchNormSpecs(`${key}.conv1.1`, cout),
+    ...convSpecs(`${key}.conv2.0`, cout, cout, 3),
+    ...batchNormSpecs(`${key}.conv2.1`, cout),
+  ];
+  // Departure from the course: its init_conv builds a fresh random 1x1 conv on every forward
+  // pass when the channel count changes; here that shortcut is a real, trained layer.
+  if (residual && cin !== cout) specs.push(...convSpecs(`${key}.shortcut`, cin, cout, 1));
+  return specs;
+}
+
+export function applyConvBlock(
+  p: ParameterStore,
+  key: string,
+  x: tf.Tensor4D,
+  residual: boolean,
+  mode: ForwardMode,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const h1 = gelu(applyBatchNorm(p, `${key}.conv1.1`, applyConv(p, `${key}.conv1.0`, x), mode)) as tf.Tensor4D;
+    const h2 = gelu(applyBatchNorm(p, `${key}.conv2.1`, applyConv(p, `${key}.conv2.0`, h1), mode)) as tf.Tensor4D;
+    if (!residual) return h2;
+    const base = x.shape[3] === h2.shape[3] ? x : applyConv(p, `${key}.shortcut`, x);
+    return tf.mul(tf.add(base, h2), RESIDUAL_SCALE) as tf.Tensor4D;
+  });
+}
+
+// ---- UnetDown: two conv blocks, then MaxPool 2 (halves H and W) -----------------------------
+
+export function downSpecs(key: string, cin: number, cout: number): ParameterSpec[] {
+  return [...convBlockSpecs(`${key}.b1`, cin, cout, false), ...convBlockSpecs(`${key}.b2`, cout, cout, false)];
+}
+
+export function applyDown(p: ParameterStore, key: string, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+  return tf.tidy(() => {
+    const h = applyConvBlock(p, `${key}.b2`, applyConvBlock(p, `${key}.b1`, x, false, mode), false, mode);
+    return tf.maxPool(h, 2, 2, "valid");
+  });
+}
+
+// ---- UnetUp: concat with the skip, ConvTranspose k2 s2 (doubles H and W), two conv blocks ----
+
+export function upSpecs(key: string, cin: number, cout: number): ParameterSpec[] {
+  return [
+    ...convTransposeSpecs(`${key}.up`, cin, cout, 2),
+    ...convBlockSpecs(`${key}.b1`, cout, cout, false),
+    ...convBlockSpecs(`${key}.b2`, cout, cout, false),
+  ];
+}
+
+export function applyUp(
+  p: ParameterStore,
+  key: string,
+  x: tf.Tensor4D,
+  skip: tf.Tensor4D,
+  mode: ForwardMode,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const upsampled = applyConvTranspose(p, `${key}.up`, tf.concat([x, skip], 3));
+    return applyConvBlock(p, `${key}.b2`, applyConvBlock(p, `${key}.b1`, upsampled, false, mode), false, mode);
+  });
+}
+
+// ---- EmbedFC: Linear -> GELU -> Linear, reshaped to [N, 1, 1, out] to broadcast over pixels --
+
+export function embedSpecs(key: string, din: number, dout: number): ParameterSpec[] {
+  return [...linearSpecs(`${key}.l1`, din, dout), ...linearSpecs(`${key}.l2`, dout, dout)];
+}
+
+export function applyEmbed(p: ParameterStore, key: string, x: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const h = applyLinear(p, `${key}.l2`, gelu(applyLinear(p, `${key}.l1`, x)) as tf.Tensor2D);
+    return tf.reshape(h, [x.shape[0], 1, 1, h.shape[1]]) as tf.Tensor4D;
+  });
+}

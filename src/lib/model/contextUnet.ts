@@ -1,0 +1,179 @@
+/**
+ * The course's ContextUnet: an eps-prediction UNet for 16x16 sprites whose time input is the
+ * scalar t / T and whose context is a float vector (one-hot class, a mix, or zeros = none).
+ * Context multiplies and time adds, at the two up-sampling stages only (design.md section 1).
+ *
+ *   x [N,16,16,3] -> init_conv (residual) -> down1 (8x8x64) -> down2 (4x4x128) -> to_vec (1x1x128)
+ *   up0: ConvT k4 s4 -> GroupNorm -> ReLU (4x4x128)
+ *   up1(cemb1 * up0 + temb1, down2) (8x8x64); up2(cemb2 * up1 + temb2, down1) (16x16x64)
+ *   out: Conv3x3 on concat(up2, init_conv) -> GroupNorm -> ReLU -> Conv3x3 -> eps [N,16,16,3]
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  applyConvBlock,
+  applyDown,
+  applyEmbed,
+  applyUp,
+  convBlockSpecs,
+  downSpecs,
+  embedSpecs,
+  upSpecs,
+} from "./blocks";
+import {
+  type ForwardMode,
+  applyConv,
+  applyConvTranspose,
+  applyGroupNorm,
+  convSpecs,
+  convTransposeSpecs,
+  gelu,
+  groupNormSpecs,
+} from "./layers";
+import { type ParameterSpec, ParameterStore, type WeightMap } from "./parameters";
+
+export interface ContextUnetConfig {
+  /** Image channels (3, RGB). */
+  inChannels: number;
+  /** Base feature width n_feat (the course: 64). */
+  nFeat: number;
+  /** Context vector length n_cfeat (the course: 5 classes). */
+  nContext: number;
+  /** Image height = width (the course: 16); must be divisible by 4. */
+  height: number;
+}
+
+/** The course's `ContextUnet(in_channels=3, n_feat=64, n_cfeat=5, height=16)`. */
+export const COURSE_UNET_CONFIG: Readonly<ContextUnetConfig> = Object.freeze({
+  inChannels: 3,
+  nFeat: 64,
+  nContext: 5,
+  height: 16,
+});
+
+/** GroupNorm groups in up0 and out, as in the course. */
+const GROUPS = 8;
+
+function architecture(c: ContextUnetConfig): ParameterSpec[] {
+  const nf = c.nFeat;
+  return [
+    ...convBlockSpecs("init_conv", c.inChannels, nf, true),
+    ...downSpecs("down1", nf, nf),
+    ...downSpecs("down2", nf, 2 * nf),
+    ...embedSpecs("timeembed1", 1, 2 * nf),
+    ...embedSpecs("timeembed2", 1, nf),
+    ...embedSpecs("contextembed1", c.nContext, 2 * nf),
+    ...embedSpecs("contextembed2", c.nContext, nf),
+    ...convTransposeSpecs("up0.0", 2 * nf, 2 * nf, c.height / 4),
+    ...groupNormSpecs("up0.1", 2 * nf),
+    ...upSpecs("up1", 4 * nf, nf),
+    ...upSpecs("up2", 2 * nf, nf),
+    ...convSpecs("out.0", 2 * nf, nf, 3),
+    ...groupNormSpecs("out.1", nf),
+    ...convSpecs("out.3", nf, c.inChannels, 3),
+  ];
+}
+
+export class ContextUnet {
+  readonly config: Readonly<ContextUnetConfig>;
+  readonly parameters: ParameterStore;
+
+  /**
+   * Builds the network with PyTorch's default initialisation, reproducible from `seed`.
+   * The model owns its variables: call dispose() when done with it.
+   */
+  constructor(config: Partial<ContextUnetConfig> = {}, seed = 0) {
+    this.config = Object.freeze({ ...COURSE_UNET_CONFIG, ...config });
+    if (this.config.height % 4 !== 0) {
+      throw new Error(`ContextUnet: height must be divisible by 4, got ${this.config.height}.`);
+    }
+    this.parameters = new ParameterStore("ContextUnet");
+    architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
+  }
+
+  /** Trainable scalars: 1,481,027 for the course's configuration. */
+  get parameterCount(): number {
+    return this.parameters.trainableCount();
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.parameters.trainableVariables();
+  }
+
+  /**
+   * Predicts the noise eps in x_t.
+   * @param x          [N, H, H, C] noisy images x_t (NHWC, roughly in [-1, 1] at t = 0).
+   * @param tFraction  [N] or a number: t / T in [0, 1] (the course feeds the fraction, not t).
+   * @param context    [N, nContext] context vectors, or null for "no context" (zeros).
+   * @param mode       training: BatchNorm uses batch statistics and updates its running ones.
+   * @returns          [N, H, H, C] predicted noise, owned by the caller.
+   */
+  predictNoise(
+    x: tf.Tensor4D,
+    tFraction: tf.Tensor1D | number,
+    context: tf.Tensor2D | null,
+    mode: ForwardMode = { training: false },
+  ): tf.Tensor4D {
+    const n = this.checkInputs(x, tFraction, context);
+    const c = this.config;
+    const nf = c.nFeat;
+    const p = this.parameters;
+    return tf.tidy(() => {
+      const t = typeof tFraction === "number" ? tf.fill([n, 1], tFraction) : tf.reshape(tFraction, [n, 1]);
+      const ctx = context ?? tf.zeros([n, c.nContext]);
+
+      const x0 = applyConvBlock(p, "init_conv", x, true, mode);
+      const down1 = applyDown(p, "down1", x0, mode);
+      const down2 = applyDown(p, "down2", down1, mode);
+      const hidden = gelu(tf.avgPool(down2, c.height / 4, c.height / 4, "valid")) as tf.Tensor4D;
+
+      const contextEmbed1 = applyEmbed(p, "contextembed1", ctx as tf.Tensor2D);
+      const timeEmbed1 = applyEmbed(p, "timeembed1", t as tf.Tensor2D);
+      const contextEmbed2 = applyEmbed(p, "contextembed2", ctx as tf.Tensor2D);
+      const timeEmbed2 = applyEmbed(p, "timeembed2", t as tf.Tensor2D);
+
+      const up0 = tf.relu(applyGroupNorm(p, "up0.1", applyConvTranspose(p, "up0.0", hidden), GROUPS));
+      const up1 = applyUp(p, "up1", tf.add(tf.mul(contextEmbed1, up0), timeEmbed1) as tf.Tensor4D, down2, mode);
+      const up2 = applyUp(p, "up2", tf.add(tf.mul(contextEmbed2, up1), timeEmbed2) as tf.Tensor4D, down1, mode);
+
+      const merged = applyConv(p, "out.0", tf.concat([up2, x0], 3));
+      const activated = tf.relu(applyGroupNorm(p, "out.1", merged, GROUPS)) as tf.Tensor4D;
+      return applyConv(p, "out.3", activated);
+    });
+  }
+
+  /** All weights and BatchNorm statistics as plain arrays, keyed by PyTorch-style names. */
+  getWeights(): Promise<WeightMap> {
+    return this.parameters.read();
+  }
+
+  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
+  setWeights(weights: WeightMap): void {
+    this.parameters.assign(weights);
+  }
+
+  dispose(): void {
+    this.parameters.dispose();
+  }
+
+  private checkInputs(x: tf.Tensor4D, tFraction: tf.Tensor1D | number, context: tf.Tensor2D | null): number {
+    const { height, inChannels, nContext } = this.config;
+    const expected = `[N, ${height}, ${height}, ${inChannels}] (NHWC)`;
+    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== height || x.shape[3] !== inChannels) {
+      const hint = x.rank === 4 && x.shape[1] === inChannels ? " It looks NCHW: transpose to NHWC." : "";
+      throw new Error(`ContextUnet: x has shape [${x.shape}], expected ${expected}.${hint}`);
+    }
+    const n = x.shape[0];
+    if (typeof tFraction === "number") {
+      if (!Number.isFinite(tFraction)) throw new Error(`ContextUnet: t/T must be finite, got ${tFraction}.`);
+    } else if (tFraction.size !== n) {
+      throw new Error(`ContextUnet: t/T has ${tFraction.size} values for a batch of ${n}; pass one per image.`);
+    }
+    if (context !== null && (context.rank !== 2 || context.shape[0] !== n || context.shape[1] !== nContext)) {
+      throw new Error(
+        `ContextUnet: context has shape [${context.shape}], expected [${n}, ${nContext}] ` +
+          `(one ${nContext}-vector per image, or null for no context).`,
+      );
+    }
+    return n;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Which backend a test file runs on: SPRITE_DIFFUSION_TEST_BACKEND, else cpu (the reference
+ * every other backend is compared with).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+
+export async function useTestBackend(name = process.env.SPRITE_DIFFUSION_TEST_BACKEND ?? "cpu"): Promise<string> {
+  if (tf.getBackend() !== name) await tf.setBackend(name);
+  await tf.ready();
+  return tf.getBackend();
+}

@@ -1,0 +1,81 @@
+/**
+ * ContextUnet against the PyTorch reference on the same weights: outputs in inference and
+ * training mode, the loss, and gradients of a fixed loss, to 1e-4.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { permute, toTorchLayout, weightsFromTorch } from "../../src/lib/model/torchLayout";
+import { useTestBackend } from "../helpers/backends";
+import { type TorchDump, loadTorchDump, torchUnavailable } from "../helpers/torchReference";
+
+const unavailable = torchUnavailable();
+if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
+
+/** max |a - b| / (max |b| + tiny): relative to the reference's scale. */
+function relativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < reference.length; i++) {
+    diff = Math.max(diff, Math.abs(ours[i] - reference[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  }
+  return diff / scale;
+}
+
+describe.skipIf(unavailable !== null)(`ContextUnet matches PyTorch (${unavailable ?? "reference present"})`, () => {
+  let dump: TorchDump;
+  let model: ContextUnet;
+  let x: tf.Tensor4D;
+  let t: tf.Tensor1D;
+  let c: tf.Tensor2D;
+
+  beforeAll(async () => {
+    await useTestBackend();
+    dump = loadTorchDump();
+    model = new ContextUnet();
+    model.setWeights(weightsFromTorch(model.parameters, dump.weights));
+    const n = dump.io.t.length;
+    // The reference's x is NCHW; ours is NHWC.
+    x = tf.tensor4d(permute(dump.io.x, [n, 3, 16, 16], [0, 2, 3, 1]), [n, 16, 16, 3]);
+    t = tf.tensor1d(dump.io.t);
+    c = tf.tensor2d(dump.io.c, [n, 5]);
+  });
+
+  afterAll(() => {
+    model?.dispose();
+    tf.dispose([x, t, c]);
+  });
+
+  const toNchw = (y: tf.Tensor4D) => permute(y.dataSync(), y.shape, [0, 3, 1, 2]);
+
+  it("has the reference's parameter count", () => {
+    expect(model.parameterCount).toBe(dump.io.params);
+  });
+
+  it("agrees in inference mode (BatchNorm running statistics)", () => {
+    const y = model.predictNoise(x, t, c, { training: false });
+    expect(relativeError(toNchw(y), dump.io.y_eval)).toBeLessThan(1e-4);
+    y.dispose();
+  });
+
+  it("agrees in training mode (batch statistics), loss and gradients", () => {
+    const y = model.predictNoise(x, t, c, { training: true });
+    expect(relativeError(toNchw(y), dump.io.y_train)).toBeLessThan(1e-4);
+    y.dispose();
+    const { value, grads } = tf.variableGrads(() =>
+      tf.losses.meanSquaredError(x, model.predictNoise(x, t, c, { training: true })) as tf.Scalar,
+    );
+    expect(Math.abs(value.dataSync()[0] - dump.io.loss) / dump.io.loss).toBeLessThan(1e-4);
+    const byName = new Map(model.parameters.keys().map((k) => [model.parameters.get(k).name, k]));
+    for (const [key, reference] of Object.entries(dump.io.grads)) {
+      const variableName = model.parameters.get(key).name;
+      const grad = grads[variableName];
+      expect(grad, `gradient for ${key} (${byName.get(variableName)})`).toBeDefined();
+      const spec = model.parameters.spec(key);
+      const torchOrder = toTorchLayout(spec.kind, grad.shape, grad.dataSync()).slice(0, reference.length);
+      expect(relativeError(torchOrder, reference), key).toBeLessThan(1e-4);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+});

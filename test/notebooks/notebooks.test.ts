@@ -1,0 +1,61 @@
+/**
+ * Every lesson (notebooks/*.ipynb) and fixture notebook runs top to bottom through the real tslab
+ * kernel (nbclient from .venv, scripts/execute-notebooks.py) in quick mode, without an error or
+ * stderr output, and shows the number of images (and plots) its metadata declares. The checker
+ * itself is shown to fail on the failures it exists to catch.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { afterAll, expect, it } from "vitest";
+import { ROOT, describeWithPrerequisites, executeNotebooks, notebooksToExecute } from "./environment";
+
+const MINUTES = 60_000;
+
+describeWithPrerequisites("notebooks through the tslab kernel", ["venv", "kernelspec", "library"], () => {
+  for (const notebook of notebooksToExecute()) {
+    it(`${path.relative(ROOT, notebook)} runs top to bottom (quick mode) and shows its images`, async () => {
+      const [result] = await executeNotebooks([notebook], ["--out", path.join(ROOT, ".tmp", "executed-notebooks")]);
+      console.log(`${result.notebook}: kernel start ${result.kernel_start_seconds} s, cells ${result.execute_seconds} s`);
+      expect(result.errors).toEqual([]);
+      expect(result.ok).toBe(true);
+    }, 20 * MINUTES);
+  }
+});
+
+/** A one-cell-per-source notebook for the checker's own tests, declaring `expectedImages`. */
+function notebookJson(sources: string[], expectedImages: number): string {
+  const cells = sources.map((source, i) => ({ cell_type: "code", id: `c${i}`, execution_count: null, metadata: {}, outputs: [], source }));
+  const metadata = {
+    kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" },
+    sprite_diffusion: { expected_images: expectedImages },
+  };
+  return JSON.stringify({ cells, metadata, nbformat: 4, nbformat_minor: 5 });
+}
+
+describeWithPrerequisites("the notebook checker fails what it must", ["venv", "kernelspec", "library"], () => {
+  // Inside the project (.tmp/) so the kernel resolves "sprite-diffusion" from node_modules.
+  const folder = path.join(ROOT, ".tmp", "notebook-checker");
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("reports a throwing cell, an unawaited rejection and a wrong image count", async () => {
+    mkdirSync(folder, { recursive: true });
+    const cases = {
+      throws: notebookJson(['const a = 1;', 'throw new Error("deliberate failure 42");', 'console.log("after");'], 0),
+      unawaited: notebookJson(['Promise.reject(new Error("nobody awaits me"));', 'await new Promise((r) => setTimeout(r, 200));'], 0),
+      imageCount: notebookJson(['import { showHtml } from "sprite-diffusion";\nshowHtml("<p>no image here</p>");'], 1),
+    };
+    const files = Object.entries(cases).map(([name, json]) => {
+      const file = path.join(folder, `${name}.ipynb`);
+      writeFileSync(file, json);
+      return file;
+    });
+    const [throws, unawaited, imageCount] = await executeNotebooks(files);
+
+    expect(throws.ok).toBe(false);
+    expect(throws.errors.join("\n")).toMatch(/cell 1 failed[\s\S]*deliberate failure 42/);
+    expect(unawaited.ok).toBe(false);
+    expect(unawaited.errors.join("\n")).toMatch(/stderr[\s\S]*nobody awaits me/);
+    expect(imageCount.ok).toBe(false);
+    expect(imageCount.errors).toEqual(["0 image outputs (image/png or image/gif), metadata expects 1"]);
+  }, 10 * MINUTES);
+});
