@@ -4,7 +4,8 @@
 #
 #   JUPYTER_PORT   first port to try (default 8888; the next free one is used)
 #   JUPYTER_TOKEN  the login token (default: a random one)
-# Extra arguments go to `jupyter lab` (e.g. --ServerApp.root_dir=DIR, --ip=0.0.0.0).
+#   SPRITE_DIFFUSION_NOTEBOOK_DIR  the folder JupyterLab shows (default: notebooks/)
+# Extra arguments go to `jupyter lab` (e.g. --ip=0.0.0.0 to serve other machines).
 # SPRITE_DIFFUSION_SKIP_SETUP=1 skips the set-up (the browser test, right after test.sh's).
 set -euo pipefail
 
@@ -33,7 +34,11 @@ PY
 )
 token="${JUPYTER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
 
+notebook_dir="${SPRITE_DIFFUSION_NOTEBOOK_DIR:-$ROOT/notebooks}"
+
 echo "JupyterLab: http://127.0.0.1:$port/lab?token=$token"
-echo "(lessons in $ROOT/notebooks; Ctrl-C here stops JupyterLab)"
-exec .venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
-  --IdentityProvider.token="$token" --ServerApp.root_dir="$ROOT/notebooks" "$@"
+echo "(notebooks in $notebook_dir; Ctrl-C here stops JupyterLab)"
+as_root=()
+[[ $(id -u) -ne 0 ]] || as_root=(--allow-root) # containers and CI run as root
+exec .venv/bin/jupyter lab "${as_root[@]}" --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
+  --IdentityProvider.token="$token" --ServerApp.root_dir="$notebook_dir" "$@"

@@ -25,6 +25,8 @@ const ORDER: BackendName[] = ["tensorflow", "wasm", "cpu"];
 
 /** Loads a native package; returns why not, or null when its backend is registered. */
 function loadNative(pkg: string): string | null {
+  // TensorFlow's C++ start-up banner (oneDNN notices) is noise in notebooks and logs.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
   try {
     require(pkg);
   } catch (error) {

@@ -10,3 +10,14 @@ export async function useTestBackend(name = process.env.SPRITE_DIFFUSION_TEST_BA
   await tf.ready();
   return tf.getBackend();
 }
+
+/**
+ * The fastest backend present (native TensorFlow, else wasm, else cpu), for tests that train;
+ * prints which, so a CI log says what ran.
+ */
+export async function useFastestBackend(): Promise<string> {
+  const { initBackend, describeBackend } = await import("../../src/lib/backend");
+  const choice = await initBackend();
+  console.info(`[tests] ${describeBackend(choice)}`);
+  return choice.name;
+}

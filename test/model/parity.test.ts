@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { permute, toTorchLayout, weightsFromTorch } from "../../src/lib/model/torchLayout";
-import { useTestBackend } from "../helpers/backends";
+import { useFastestBackend } from "../helpers/backends";
 import { type TorchDump, loadTorchDump, torchUnavailable } from "../helpers/torchReference";
 
 const unavailable = torchUnavailable();
@@ -31,7 +31,7 @@ describe.skipIf(unavailable !== null)(`ContextUnet matches PyTorch (${unavailabl
   let c: tf.Tensor2D;
 
   beforeAll(async () => {
-    await useTestBackend();
+    await useFastestBackend();
     dump = loadTorchDump();
     model = new ContextUnet();
     model.setWeights(weightsFromTorch(model.parameters, dump.weights));

@@ -70,13 +70,19 @@ export interface NotebookResult {
   execute_seconds: number;
 }
 
-/** Runs scripts/execute-notebooks.py in quick mode; resolves with its per-notebook results. */
-export function executeNotebooks(notebooks: readonly string[], extraArgs: readonly string[] = []): Promise<NotebookResult[]> {
-  const args = [path.join(ROOT, "scripts", "execute-notebooks.py"), "--timeout", "900", ...extraArgs, ...notebooks];
+/**
+ * Runs scripts/execute-notebooks.py in quick mode; resolves with its per-notebook results.
+ * `echoLog` copies its progress lines (and a failing notebook's details) to the test output.
+ */
+export function executeNotebooks(
+  notebooks: readonly string[],
+  options: { extraArgs?: readonly string[]; echoLog?: boolean } = {},
+): Promise<NotebookResult[]> {
+  const args = [path.join(ROOT, "scripts", "execute-notebooks.py"), "--timeout", "900", ...(options.extraArgs ?? []), ...notebooks];
   const env = { ...process.env, SPRITE_DIFFUSION_QUICK: "1" };
   return new Promise((resolve, reject) => {
     execFile(VENV_PYTHON, args, { cwd: ROOT, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      process.stderr.write(stderr);
+      if (options.echoLog ?? true) process.stderr.write(stderr);
       try {
         resolve((JSON.parse(stdout) as { notebooks: NotebookResult[] }).notebooks);
       } catch {

@@ -14,7 +14,9 @@ const MINUTES = 60_000;
 describeWithPrerequisites("notebooks through the tslab kernel", ["venv", "kernelspec", "library"], () => {
   for (const notebook of notebooksToExecute()) {
     it(`${path.relative(ROOT, notebook)} runs top to bottom (quick mode) and shows its images`, async () => {
-      const [result] = await executeNotebooks([notebook], ["--out", path.join(ROOT, ".tmp", "executed-notebooks")]);
+      const [result] = await executeNotebooks([notebook], {
+        extraArgs: ["--out", path.join(ROOT, ".tmp", "executed-notebooks")],
+      });
       console.log(`${result.notebook}: kernel start ${result.kernel_start_seconds} s, cells ${result.execute_seconds} s`);
       expect(result.errors).toEqual([]);
       expect(result.ok).toBe(true);
@@ -41,7 +43,13 @@ describeWithPrerequisites("the notebook checker fails what it must", ["venv", "k
     mkdirSync(folder, { recursive: true });
     const cases = {
       throws: notebookJson(['const a = 1;', 'throw new Error("deliberate failure 42");', 'console.log("after");'], 0),
-      unawaited: notebookJson(['Promise.reject(new Error("nobody awaits me"));', 'await new Promise((r) => setTimeout(r, 200));'], 0),
+      unawaited: notebookJson(
+        [
+          'Promise.reject(new Error("nobody awaits me")).then(() => 1);\nawait new Promise((r) => setTimeout(r, 200));',
+          'setTimeout(() => { throw new Error("thrown later"); }, 0);\nawait new Promise((r) => setTimeout(r, 200));',
+        ],
+        0,
+      ),
       imageCount: notebookJson(['import { showHtml } from "sprite-diffusion";\nshowHtml("<p>no image here</p>");'], 1),
     };
     const files = Object.entries(cases).map(([name, json]) => {
@@ -49,12 +57,14 @@ describeWithPrerequisites("the notebook checker fails what it must", ["venv", "k
       writeFileSync(file, json);
       return file;
     });
-    const [throws, unawaited, imageCount] = await executeNotebooks(files);
+    const [throws, unawaited, imageCount] = await executeNotebooks(files, { echoLog: false });
 
     expect(throws.ok).toBe(false);
     expect(throws.errors.join("\n")).toMatch(/cell 1 failed[\s\S]*deliberate failure 42/);
     expect(unawaited.ok).toBe(false);
-    expect(unawaited.errors.join("\n")).toMatch(/stderr[\s\S]*nobody awaits me/);
+    expect(unawaited.errors).toHaveLength(2);
+    expect(unawaited.errors[0]).toMatch(/cell 0 wrote to stderr[\s\S]*UnhandledPromiseRejection: Error: nobody awaits me/);
+    expect(unawaited.errors[1]).toMatch(/cell 1 wrote to stderr[\s\S]*UncaughtException: Error: thrown later/);
     expect(imageCount.ok).toBe(false);
     expect(imageCount.errors).toEqual(["0 image outputs (image/png or image/gif), metadata expects 1"]);
   }, 10 * MINUTES);

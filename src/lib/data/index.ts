@@ -25,6 +25,7 @@ export {
   contactSheetIndices,
   encodeSpriteSet,
   ensureSpriteSet,
+  loadProjectSprites,
   readSpriteManifest,
   spriteSetArrays,
   writeSpriteSet,

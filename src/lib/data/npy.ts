@@ -107,7 +107,7 @@ export function parseNpy(bytes: Uint8Array, source = "<npy bytes>"): NpyArray {
 }
 
 function decodeData(raw: Uint8Array, dtype: NpyDtype, count: number): NpyData {
-  if (dtype === "uint8") return raw.slice();
+  if (dtype === "uint8") return new Uint8Array(raw); // a copy (Buffer.slice would be a view)
   const out = dtype === "float32" ? new Float32Array(count) : new Float64Array(count);
   if (HOST_IS_LITTLE_ENDIAN) {
     new Uint8Array(out.buffer).set(raw);

@@ -6,13 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { formatNpy, type NpyArray } from "./npy";
-import { SPRITE_CLASSES } from "./dataset";
+import { SPRITE_CLASSES, loadSpriteDataset, type SpriteDataset } from "./dataset";
 import { SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 import { SPRITE_CLASS_NAMES } from "./sprites/classes";
 
-export const DEFAULT_SPRITE_DIR = "data/sprites";
+/** The project's data/sprites, found from this file (src/lib/data or dist/lib/data), not the cwd. */
+export const DEFAULT_SPRITE_DIR = resolve(__dirname, "..", "..", "..", "data", "sprites");
 export const SPRITE_IMAGES_FILE = "sprites_16x16.npy";
 export const SPRITE_LABELS_FILE = "sprite_labels_16x16.npy";
 export const SPRITE_MANIFEST_FILE = "manifest.json";
@@ -128,6 +129,16 @@ export function ensureSpriteSet(dir: string = DEFAULT_SPRITE_DIR): { images: str
   writeAtomic(paths.images, fresh.imagesNpy);
   writeAtomic(paths.labels, fresh.labelsNpy);
   return { ...paths, generated: true };
+}
+
+/**
+ * The project's sprite set, generated first if the files are missing (a few seconds): checks the
+ * files against the committed manifest, then loads them. For the course's own files use
+ * `loadSpriteDataset(imagesPath, labelsPath)` instead.
+ */
+export function loadProjectSprites(dir: string = DEFAULT_SPRITE_DIR): SpriteDataset {
+  const { images, labels } = ensureSpriteSet(dir);
+  return loadSpriteDataset(images, labels);
 }
 
 /**

@@ -4,6 +4,7 @@
  * the frames the caller asked for and report progress per step.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { yieldToEventLoop } from "../eventLoop";
 import { type Schedule } from "./schedule";
 import { ddimStep, ddpmStep } from "./steps";
 
@@ -117,6 +118,7 @@ async function runSampler(
         frameSteps.push(tPrev);
       }
       await options.onStep?.({ step: stepsTaken, steps: plan.length, t, tPrev });
+      await yieldToEventLoop();
     }
     await throwIfNotFinite(x, stepsTaken);
   } catch (error) {

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import {
   type ForwardMode,
-  applyBatchNorm,
   applyConv,
+  applyConvBatchNorm,
   applyConvTranspose,
   applyLinear,
   batchNormSpecs,
@@ -44,8 +44,8 @@ export function applyConvBlock(
   mode: ForwardMode,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const h1 = gelu(applyBatchNorm(p, `${key}.conv1.1`, applyConv(p, `${key}.conv1.0`, x), mode)) as tf.Tensor4D;
-    const h2 = gelu(applyBatchNorm(p, `${key}.conv2.1`, applyConv(p, `${key}.conv2.0`, h1), mode)) as tf.Tensor4D;
+    const h1 = gelu(applyConvBatchNorm(p, `${key}.conv1.0`, `${key}.conv1.1`, x, mode)) as tf.Tensor4D;
+    const h2 = gelu(applyConvBatchNorm(p, `${key}.conv2.0`, `${key}.conv2.1`, h1, mode)) as tf.Tensor4D;
     if (!residual) return h2;
     const base = x.shape[3] === h2.shape[3] ? x : applyConv(p, `${key}.shortcut`, x);
     return tf.mul(tf.add(base, h2), RESIDUAL_SCALE) as tf.Tensor4D;

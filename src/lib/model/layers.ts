@@ -6,6 +6,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core alone registers no gradients; training this model needs them.
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { batchNormAfterBiasInference, batchNormAfterBiasTraining } from "../perf/fusedBatchNorm";
+import { geluNative } from "../perf/fusedGelu";
+import { fusedNative } from "../perf/native";
 import type { ParameterSpec, ParameterStore } from "./parameters";
 
 /** PyTorch's default epsilon for BatchNorm2d and GroupNorm. */
@@ -13,13 +16,29 @@ const NORM_EPSILON = 1e-5;
 /** PyTorch's BatchNorm2d momentum: running = (1 - m) running + m batch. */
 const BATCH_NORM_MOMENTUM = 0.1;
 
+/** A BatchNorm running statistic's new value, waiting to be assigned (the caller owns `value`). */
+export interface RunningStatUpdate {
+  variable: tf.Variable;
+  value: tf.Tensor;
+}
+
 /** Whether BatchNorm normalises with batch statistics (and updates its running ones). */
 export interface ForwardMode {
   training: boolean;
+  /**
+   * In training, collect the running-statistic updates here rather than assigning them, so a
+   * trainer can drop them when the step turns out bad (a non-finite loss).
+   */
+  statUpdates?: RunningStatUpdate[];
 }
 
-/** GELU in its exact form: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (Hendrycks & Gimpel 2016). */
+/**
+ * GELU in its exact form: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (Hendrycks & Gimpel 2016).
+ * On native TensorFlow, the same function with fewer kernels and a hand-written gradient.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  const native = fusedNative();
+  if (native) return geluNative(x);
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 
@@ -119,9 +138,15 @@ export function applyBatchNorm(
       const count = x.size / x.shape[3];
       const m = BATCH_NORM_MOMENTUM;
       // Running statistics are non-trainable state: no gradient is ever asked of them.
-      runningMean.assign(tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)));
       const unbiased = tf.mul(variance, count / (count - 1));
-      runningVar.assign(tf.add(tf.mul(runningVar, 1 - m), tf.mul(unbiased, m)));
+      const updates = [
+        { variable: runningMean, value: tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)) },
+        { variable: runningVar, value: tf.add(tf.mul(runningVar, 1 - m), tf.mul(unbiased, m)) },
+      ];
+      for (const update of updates) {
+        if (mode.statUpdates) mode.statUpdates.push({ variable: update.variable, value: tf.keep(update.value) });
+        else update.variable.assign(update.value);
+      }
     }
     return tf.batchNorm(
       x,
@@ -131,6 +156,36 @@ export function applyBatchNorm(
       p.get(`${key}.weight`) as tf.Tensor1D,
       NORM_EPSILON,
     );
+  });
+}
+
+/**
+ * BatchNorm2d(Conv2d(x)), the pair every course block starts with. On native TensorFlow the
+ * conv's bias is folded into the BatchNorm and both run as fused kernels (../perf/fusedBatchNorm:
+ * the same function, its running statistics and gradients, without a pass over the activation
+ * for the bias); elsewhere it is applyConv then applyBatchNorm.
+ */
+export function applyConvBatchNorm(
+  p: ParameterStore,
+  convKey: string,
+  normKey: string,
+  x: tf.Tensor4D,
+  mode: ForwardMode,
+): tf.Tensor4D {
+  const native = fusedNative();
+  if (!native) return applyBatchNorm(p, normKey, applyConv(p, convKey, x), mode);
+  return tf.tidy(() => {
+    const z = tf.conv2d(x, p.get(`${convKey}.weight`) as tf.Tensor4D, 1, "same");
+    const bias = p.get(`${convKey}.bias`) as tf.Tensor1D;
+    const state = {
+      scale: p.get(`${normKey}.weight`),
+      offset: p.get(`${normKey}.bias`),
+      runningMean: p.get(`${normKey}.running_mean`),
+      runningVar: p.get(`${normKey}.running_var`),
+      momentum: BATCH_NORM_MOMENTUM,
+      epsilon: NORM_EPSILON,
+    };
+    return mode.training ? batchNormAfterBiasTraining(native, z, bias, state) : batchNormAfterBiasInference(z, bias, state);
   });
 }
 

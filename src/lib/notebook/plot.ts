@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "fs";
 import { randomBytes } from "crypto";
-import { showBundle } from "./display";
+import { inTslabKernel, showBundle } from "./display";
 
 /** A Plotly figure: traces, layout and config as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -99,6 +99,10 @@ let plotlyJsSent = false;
 
 /** Shows any Plotly figure (see the file comment for what each front end draws). */
 export function showPlot(figure: PlotlyFigure): void {
+  if (!inTslabKernel()) {
+    process.stdout.write(plotSummary(figure) + "\n");
+    return;
+  }
   const html = plotHtml(figure, plotlyJsSent ? null : plotlyJsSource());
   plotlyJsSent = true;
   showBundle({ "application/vnd.plotly.v1+json": figure, "text/html": html }, plotSummary(figure));

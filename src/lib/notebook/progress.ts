@@ -88,7 +88,7 @@ export function formatProgressHtml(state: ProgressState): string {
   const fields = progressFields(state).map(escapeHtml).join(" &middot; ");
   return (
     `<div style="font-family:monospace;font-size:13px;display:flex;align-items:center;gap:8px">` +
-    `<span>${escapeHtml(state.label)}</span>` +
+    `<span style="white-space:nowrap">${escapeHtml(state.label)}</span>` +
     `<div style="width:240px;height:12px;background:#e4e4e4;border-radius:3px;overflow:hidden">` +
     `<div style="width:${percent.toFixed(1)}%;height:100%;background:${colour}"></div></div>` +
     `<span>${state.step}/${state.total} (${Math.floor(percent)}%) &middot; ${fields}</span></div>`

@@ -20,15 +20,20 @@
  * In a terminal (command-line tools) the first Ctrl-C asks the loop to stop after its step;
  * the request ends the watch, so a second Ctrl-C gets Node's default and exits at once.
  */
+import { inTslabKernel } from "./display";
 
 /** Signals being watched; one SIGINT stops them all and ends their watch. */
 const watching = new Set<StopSignal>();
 
 function onInterrupt(): void {
   for (const signal of Array.from(watching)) signal.request("interrupted (SIGINT)");
-  if (!("__tslab__" in globalThis)) {
+  if (!inTslabKernel()) {
     process.stderr.write("\nStopping after the current step (Ctrl-C again to quit now).\n");
   }
+}
+
+function listenForInterrupts(): void {
+  if (!process.listeners("SIGINT").includes(onInterrupt)) process.on("SIGINT", onInterrupt);
 }
 
 /**
@@ -41,8 +46,14 @@ export class StopSignal {
   private why: string | null = null;
 
   constructor() {
-    if (watching.size === 0) process.on("SIGINT", onInterrupt);
     watching.add(this);
+    if (inTslabKernel()) {
+      // Not now: tslab runs a cell's synchronous part under vm's breakOnSigint, and a SIGINT
+      // listener added during it is never called (tried: the interrupt is lost). Later, once.
+      setImmediate(listenForInterrupts);
+    } else {
+      listenForInterrupts();
+    }
   }
 
   /** True once a stop was requested: finish the current step and leave the loop. */
@@ -71,10 +82,11 @@ export class StopSignal {
     this.release();
   }
 
-  /** Stops watching for interrupts; the last release restores Node's own Ctrl-C handling. */
+  /** Stops watching for interrupts; the last release in a terminal restores Node's Ctrl-C. */
   release(): void {
-    if (!watching.delete(this)) return;
-    if (watching.size === 0) process.removeListener("SIGINT", onInterrupt);
+    watching.delete(this);
+    // In tslab the listener stays: tslab's own keeps SIGINT handled, and an idle one does nothing.
+    if (watching.size === 0 && !inTslabKernel()) process.removeListener("SIGINT", onInterrupt);
   }
 }
 

@@ -6,7 +6,7 @@
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
 import { darken, lighten, pickColour, type Rgb } from "./palette";
-import { drawCreatureEye, faceInks, type CreatureEye } from "./features";
+import { drawCreatureEye, faceInks, type CreatureEye, type FaceInks } from "./features";
 
 export type AnimalKind = "cat" | "fox" | "dog" | "bear" | "rabbit" | "mouse" | "pig" | "frog" | "owl" | "chick" | "crab" | "spider" | "bee";
 
@@ -65,9 +65,10 @@ export function drawAnimal(prng: Prng, kind: AnimalKind): SpriteCanvas {
     case "crab": {
       c.ellipse(16, 20, 12, 8, fur);
       c.rect(5, 4, 1, 2, fur);
-      c.ellipse(5, 5, 5, 6, fur);
-      c.set(2, 1, 0);
-      c.rect(2, 5, 1, 2, fur);
+      c.ellipse(7, 8, 5, 6, fur);
+      c.set(3, 1, 0);
+      c.set(3, 2, 0);
+      c.rect(2, 6, 1, 2, fur);
       c.line(2, 13, 4, 12, dark);
       c.line(1, 12, 3, 11, dark);
       c.set(5, 3, f.ink);
@@ -84,7 +85,7 @@ export function drawAnimal(prng: Prng, kind: AnimalKind): SpriteCanvas {
     }
     case "bee": {
       const wing = c.region(0xe0f0fa);
-      c.ellipse(9, 7, 7, 8, wing);
+      c.ellipse(9, 10, 7, 8, wing);
       c.ellipse(16, 19, 10, 9, fur);
       const stripe = c.region(0x302018);
       c.rect(3, 10, 5, 1, stripe);
@@ -94,17 +95,24 @@ export function drawAnimal(prng: Prng, kind: AnimalKind): SpriteCanvas {
       break;
     }
     default:
-      drawMammal(c, prng, kind, fur, light, dark, eye, f);
+      drawMammal(c, prng, kind, { fur, light, dark }, eye, f);
   }
   c.mirrorLeftToRight();
   if (["cat", "fox", "dog", "mouse", "pig"].includes(kind)) drawTail(c, kind, kind === "fox" ? fur : dark, light);
   if (kind === "rabbit") c.rect(12, 12, 2, 2, light);
-  if (kind === "bee") c.set(8, 15, c.region(0x302018, "flat"));
+  if (kind === "bee") c.set(8, 14, c.region(0x302018, "flat"));
   return c;
 }
 
 /** Sitting mammal: ears, a round head with a muzzle, a small body with paws. */
-function drawMammal(c: SpriteCanvas, prng: Prng, kind: AnimalKind, fur: number, light: number, dark: number, eye: CreatureEye, f: ReturnType<typeof faceInks>): void {
+function drawMammal(
+  c: SpriteCanvas,
+  prng: Prng,
+  kind: AnimalKind,
+  { fur, light, dark }: { fur: number; light: number; dark: number },
+  eye: CreatureEye,
+  f: FaceInks,
+): void {
   const inner = c.region(0xf0a0a8, "flat");
   const headY2 = kind === "rabbit" ? 16 : 14;
   // Body first so the head overlaps it; its own region so a shadow line parts head from body.
@@ -121,7 +129,7 @@ function drawMammal(c: SpriteCanvas, prng: Prng, kind: AnimalKind, fur: number, 
       break;
     case "bear":
     case "mouse":
-      c.ellipse(8, 5, kind === "mouse" ? 6 : 4, kind === "mouse" ? 6 : 4, fur);
+      c.ellipse(8, kind === "mouse" ? 8 : 5, kind === "mouse" ? 6 : 4, kind === "mouse" ? 6 : 4, fur);
       c.set(3, kind === "mouse" ? 2 : 2, inner);
       break;
     case "rabbit":

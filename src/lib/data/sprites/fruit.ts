@@ -26,8 +26,8 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     case "lemon": {
       const colour = pickColour(prng, kind === "apple" ? [0xd82828, 0xe03838, 0x78c030, 0xe8c030] : kind === "orange" ? [0xf08820, 0xf07818] : [0xf0d830, 0xe8e040]);
       const body = c.region(colour, "round");
-      const wide = kind === "lemon" ? 14 : prng.range(11, 13);
-      c.ellipse(16, 19, 2 * Math.floor(wide / 2) + 1 + (kind === "lemon" ? 1 : 0), kind === "lemon" ? 9 : 11, body);
+      const wide = kind === "lemon" ? 12 : prng.range(11, 13);
+      c.ellipse(16, 19, wide, kind === "lemon" ? 9 : 11, body);
       if (kind === "lemon") {
         c.set(1, 9, body);
         c.set(14, 9, body);
@@ -45,10 +45,11 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     case "pear": {
       const colour = pickColour(prng, [0xa8c838, 0xd8c840, 0x98b830]);
       const body = c.region(colour, "round");
-      c.ellipse(16, 22, 12, 12, body);
-      c.ellipse(16, 12, 7, 9, body);
-      c.rect(8, 2, 1, 2, stem);
-      c.rect(9, 2, 2, 1, leaf);
+      c.ellipse(16, 21, 12, 8, body);
+      c.ellipse(16, 12, 6, 8, body);
+      c.rect(5, 6, 6, 3, body);
+      c.rect(8, 1, 1, 2, stem);
+      c.rect(9, 1, 2, 1, leaf);
       c.rect(5, 9, 1, 2, shine(colour));
       break;
     }
@@ -56,13 +57,13 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const colour = pickColour(prng, [0xd01830, 0xb81040, 0xe02838]);
       const a = c.region(colour, "round");
       const b = c.region(colour, "round");
-      c.line(5, 9, 9, 2, stem);
-      c.line(11, 10, 9, 2, stem);
-      c.ellipse(10, 24, 9, 9, a);
-      c.ellipse(22, 23, 9, 9, b);
+      c.line(4, 7, 9, 2, stem);
+      c.line(11, 7, 9, 2, stem);
+      c.ellipse(9, 21, 7, 7, a);
+      c.ellipse(23, 22, 7, 7, b);
       c.rect(10, 1, 3, 2, leaf);
-      c.set(3, 10, shine(colour));
-      c.set(9, 9, shine(colour));
+      c.set(3, 9, shine(colour));
+      c.set(10, 10, shine(colour));
       break;
     }
     case "grapes": {
@@ -73,9 +74,9 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const dark = c.region(darken(colour, 90), "flat");
       const grape = [".lm.", "lmmd", "mmdd", ".dd."];
       const wide = prng.chance(1, 2);
-      const rows = wide ? [[0, 4, 8, 12], [2, 6, 10], [4, 8], [6]] : [[2, 6, 10], [4, 8], [2, 6, 10], [6]];
+      const rows = wide ? [[1, 5, 9], [3, 7, 11], [3, 7], [5]] : [[2, 6, 10], [4, 8], [2, 6, 10], [6]];
       rows.forEach((xs, row) => {
-        for (const x of xs) c.stamp(x, 3 + row * 3, grape, { l: light, m: mid, d: dark });
+        for (const x of xs) c.stamp(x, 2 + row * 3, grape, { l: light, m: mid, d: dark });
       });
       c.rect(7, 1, 1, 3, stem);
       c.rect(8, 1, 3, 2, leaf);
@@ -122,9 +123,9 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const rind = c.region(pickColour(prng, [0x38a040, 0x2e8a38], 6));
       const pith = c.region(0xf0f0d8);
       const flesh = c.region(pickColour(prng, [0xf04050, 0xe83848, 0xf8a030], 6));
-      c.ellipse(16, 6, 28, 22, rind);
-      c.ellipse(16, 6, 24, 18, pith);
-      c.ellipse(16, 6, 22, 16, flesh);
+      c.ellipse(16, 6, 14, 23, rind);
+      c.ellipse(16, 6, 12, 20, pith);
+      c.ellipse(16, 6, 11, 18, flesh);
       c.rect(0, 0, 16, 4, 0);
       const seed = c.region(0x201818, "flat");
       for (const [x, y] of [[5, 6], [8, 8], [11, 6], [7, 5], [9, 5]]) c.set(x, y, seed);

@@ -48,12 +48,22 @@ interface ClassedBase {
   seedPath: [number, number];
 }
 
-/** Checks the rules every base must meet: at least 4 colours, 12+ px extent, an outline. */
+/**
+ * The rules every base must meet: a closed outline (no drawn pixel on the frame's edge, where
+ * the outline could not go), at least 4 colours inside it, and an extent of 12+ pixels.
+ */
 export function isValidBase(base: BaseSprite): boolean {
   const [minX, minY, maxX, maxY] = base.extent;
-  const used = new Set<number>();
-  for (const index of base.pixels) if (index !== 0) used.add(base.colours[index]);
-  return used.size >= 4 && Math.max(maxX - minX, maxY - minY) + 1 >= 12 && base.pixels.includes(1);
+  const inner = new Set<number>();
+  for (let i = 0; i < base.pixels.length; i++) {
+    const index = base.pixels[i];
+    const x = i % 16;
+    const y = (i - x) / 16;
+    const onEdge = x === 0 || y === 0 || x === 15 || y === 15;
+    if (onEdge && index > 1) return false;
+    if (index > 1) inner.add(base.colours[index]);
+  }
+  return inner.size >= 4 && Math.max(maxX - minX, maxY - minY) + 1 >= 12;
 }
 
 /** A key identifying a base's drawing (pixel indices and colours), to reject duplicates. */
@@ -72,7 +82,10 @@ export function drawBases(seed: number, baseCount: number): ClassedBase[] {
       let attempt = 0;
       for (;;) {
         if (attempt === MAX_ATTEMPTS) {
-          throw new Error(`drawBases: could not draw a new valid ${classIndex} base after ${MAX_ATTEMPTS} attempts (seed ${seed}, base ${j}); the class has too little variety for ${counts[classIndex]} bases.`);
+          throw new Error(
+            `drawBases: no new valid base of class ${classIndex} after ${MAX_ATTEMPTS} attempts (seed ${seed}, ` +
+              `base ${j}); the class has too little variety for ${counts[classIndex]} bases.`,
+          );
         }
         const prng = new Prng(deriveSeed(seed, classIndex, j, attempt++));
         const base = compileSprite(drawClassSprite(classIndex, prng), prng.pick(OUTLINE));

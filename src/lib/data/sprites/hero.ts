@@ -86,7 +86,7 @@ export function drawHero(prng: Prng): SpriteCanvas {
 
 /** A weapon in the figure's right hand (viewer's left) and, for fighters, a shield on the other arm. */
 function drawProps(c: SpriteCanvas, prng: Prng, archetype: Archetype, armX: number, handRow: number, metal: number, gem: number): void {
-  const x = armX - 1;
+  const x = Math.max(2, armX - 1);
   const blade = c.region(prng.pick([0xd8dce8, 0xc0c8d8, 0xe8d070]));
   const grip = c.region(pickColour(prng, WOOD, 6));
   if (archetype === "mage" || (archetype === "royal" && prng.chance(1, 2))) {
@@ -108,7 +108,7 @@ function drawProps(c: SpriteCanvas, prng: Prng, archetype: Archetype, armX: numb
   c.rect(x - 1, handRow - 1, 3, 1, metal);
   c.set(x, handRow, grip);
   c.set(x, handRow + 1, grip);
-  if (prng.chance(1, 3)) c.rect(x - 2, top, 2, 3, blade);
+  if (x >= 3 && prng.chance(1, 3)) c.rect(x - 2, top, 2, 3, blade); // an axe head
   if (archetype === "knight" || prng.chance(1, 2)) {
     const shieldX = 15 - armX - 1;
     const shield = c.region(prng.chance(1, 2) ? metal : pickColour(prng, CLOTH));

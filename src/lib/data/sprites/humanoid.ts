@@ -141,7 +141,7 @@ export function drawHat(c: SpriteCanvas, l: FigureLayout, style: HatStyle, hat: 
       break;
     case "straw":
       c.rect(left + 1, t, l.headHalf - 1, 2, hat);
-      c.rect(left - 3, t + 2, l.headHalf + 3, 1, hat);
+      c.rect(Math.max(1, left - 3), t + 2, 8 - Math.max(1, left - 3), 1, hat);
       c.rect(left + 1, t + 1, l.headHalf - 1, 1, trim);
       break;
     case "none":

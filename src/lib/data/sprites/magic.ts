@@ -29,7 +29,7 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
       c.line(2, 14, 14 - top, top + 2, c.region(darken(c.regions[wood].colour, 50), "flat"));
       const orb = c.region(gemColour, "round");
       if (kind === "staff") {
-        c.ellipse(23, 8, 7, 7, orb);
+        c.ellipse(23, 9, 7, 7, orb);
         const prong = c.region(pickColour(prng, METAL, 6));
         c.stamp(8, 1, ["p.....", "p.....", ".p....", "..p...", "...ppp"], { p: prong });
       } else {
@@ -45,8 +45,8 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
       const cork = c.region(pickColour(prng, WOOD, 6));
       const shape = prng.pick(["round", "round", "tall", "flask"]);
       if (shape === "round") {
-        c.ellipse(16, 21, 13, 12, glass);
-        c.ellipse(16, 23, 11, 8, liquid);
+        c.ellipse(16, 19, 13, 11, glass);
+        c.ellipse(16, 21, 11, 7, liquid);
         c.rect(6, 3, 4, 4, glass);
       } else if (shape === "tall") {
         c.rect(3, 6, 10, 9, glass);
@@ -109,25 +109,30 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
       const d = flat(darken(gemColour, 70));
       c.stamp(2, 2, ["...llllll", "..lgggggdd", ".lgggggdddd", "llllllldddd"], { l, g, d });
       c.stamp(2, 6, ["dggggggdddd", ".dgggggddd", "..dggggdd", "...dgggd", "....dgd", ".....d"], { g, d });
+      c.set(5, 3, flat(0xffffff));
       break;
     }
     case "fireball": {
       const outer = c.region(pickColour(prng, [0xe83818, 0x4080f0, 0x9040e0], 6), "round");
       const inner = c.region(pickColour(prng, [0xf8a020, 0x90d0f8], 6), "round");
-      c.ellipse(12, 20, 12, 12, outer);
+      c.ellipse(13, 19, 11, 11, outer);
       c.stamp(8, 1, ["......o", "....oo.", "..ooo..", ".oooo.o", "ooooooo", "ooooo.."], { o: outer });
-      c.ellipse(12, 20, 7, 7, inner);
+      c.ellipse(13, 19, 7, 7, inner);
       c.rect(5, 9, 2, 2, flat(0xfff0c0));
       break;
     }
     case "lightning": {
       const bolt = c.region(pickColour(prng, [0xf8e040, 0x80d8f8, 0xe0a0f8], 6));
       c.stamp(3, 1, ["....bbbbb", "...bbbbb.", "..bbbb...", ".bbbbbbb.", "....bbbb.", "...bbbb..", "..bbb....", ".bbbbb...", "...bbb...", "..bb.....", ".bb......", "bb......."], { b: bolt });
+      const core = flat(lighten(c.regions[bolt].colour, 200));
+      c.line(9, 1, 6, 4, core);
+      c.line(9, 5, 5, 9, core);
       break;
     }
     case "sparkle": {
       const star = c.region(pickColour(prng, [0xf8e040, 0x80d8f8, 0xf8a0d8], 6));
       c.stamp(1, 1, ["......s", "......s", ".....sss", ".....sss", "...sssssss", "sssssssss", "...sssssss", ".....sss", ".....sss", "......s", "......s"], { s: star });
+      c.rect(6, 5, 2, 2, flat(0xfffff0));
       c.mirrorLeftToRight();
       c.rect(1, 1, 3, 3, 0);
       c.stamp(1, 11, [".s.", "sss", ".s."], { s: c.region(c.regions[star].colour) });

@@ -40,7 +40,7 @@ export function drawMeal(prng: Prng, kind: MealKind): SpriteCanvas {
     case "drumstick": {
       const meat = c.region(pickColour(prng, [0xb86830, 0xa05828, 0xc87838], 6), "round");
       const bone = c.region(0xf4ecdc);
-      c.ellipse(13, 13, 12, 11, meat);
+      c.ellipse(14, 13, 12, 11, meat);
       c.line(9, 9, 12, 12, bone);
       c.line(10, 9, 12, 11, bone);
       c.rect(12, 12, 2, 2, bone);
@@ -103,15 +103,16 @@ export function drawMeal(prng: Prng, kind: MealKind): SpriteCanvas {
       break;
     }
     case "icecream": {
+      // A waffle cone (rows 10..14, narrowing to a tip) under a scoop, a cherry on top.
       const cone = c.region(0xd89848);
-      for (let y = 8; y <= 14; y++) c.rect(4 + ((y - 8) >> 1) + (y > 12 ? 0 : 0), y, 8 - 2 * ((y - 8) >> 1), 1, cone);
-      const waffle = flat(0xb07030);
-      for (let y = 9; y <= 13; y += 2) c.paint(6 + (y % 4 === 1 ? 0 : 1), y, waffle);
-      for (let y = 9; y <= 13; y += 2) c.paint(9 - (y % 4 === 1 ? 0 : 1), y, waffle);
+      [4, 3, 3, 2, 1].forEach((half, i) => c.rect(8 - half, 10 + i, 2 * half, 1, cone));
+      const waffle = flat(0xa86828);
+      for (const [x, y] of [[5, 11], [7, 11], [9, 11], [6, 12], [8, 12], [7, 13]]) c.paint(x, y, waffle);
       const scoop = c.region(pickColour(prng, ICING, 6), "round");
-      c.ellipse(16, 11, 14, 12, scoop);
-      c.rect(3, 7, 10, 2, scoop);
-      if (prng.chance(1, 2)) c.rect(7, 1, 2, 2, c.region(0xe02030, "round"));
+      c.ellipse(16, 11, 11, 8, scoop);
+      c.rect(3, 9, 10, 1, scoop);
+      if (prng.chance(1, 2)) c.rect(4, 10, 1, 1, scoop); // a drip
+      c.rect(7, 1, 2, 2, c.region(0xe02030, "round"));
       break;
     }
     case "pie": {
@@ -159,7 +160,7 @@ export function drawMeal(prng: Prng, kind: MealKind): SpriteCanvas {
         const glass = c.region(pickColour(prng, [0x58a060, 0x6080c0, 0xe8f0f0, 0x8a5a34], 6));
         c.rect(6, 1, 4, 2, c.region(0xa87040));
         c.rect(6, 3, 4, 3, glass);
-        c.ellipse(16, 22, 12, 16, glass);
+        c.ellipse(16, 19, 12, 10, glass);
         c.rect(4, 10, 8, 3, drink);
         c.rect(4, 8, 1, 3, flat(0xf8f8f8));
       }

@@ -21,10 +21,11 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
   const body = c.region(pickColour(prng, CREATURE), "round");
   switch (kind) {
     case "slime": {
-      const top = prng.range(2, 5);
+      const top = prng.range(3, 5);
       const half = prng.range(6, 7);
       // A dome: the upper half of an ellipse whose centre sits on the base row 14.
       c.ellipse(16, 29, 2 * half, 2 * (15 - top), body);
+      c.rect(0, 15, 16, 1, 0);
       if (prng.chance(1, 3)) {
         const crown = c.region(0xf0c030);
         c.rect(5, top - 1, 3, 1, crown);
@@ -53,8 +54,8 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       c.set(6, 3, body);
       // Wings: a fan from the body's side to the frame edge, scalloped along the bottom.
       const wing = c.region(darken(c.regions[body].colour, 40));
-      for (let x = 1; x <= 4; x++) c.rect(x, 4 + ((4 - x) >> 1), 1, 6 - ((4 - x) >> 1) - (x % 2), wing);
-      c.rect(0, 3, 1, 4, wing);
+      for (let x = 2; x <= 4; x++) c.rect(x, 4 + ((4 - x) >> 1), 1, 6 - ((4 - x) >> 1) - (x % 2), wing);
+      c.rect(1, 3, 1, 4, wing);
       c.set(4, 10, wing);
       drawCreatureEye(c, 6, 8, prng.pick(["glow", "big", "dot"]), f);
       c.set(7, 11, f.white);
@@ -69,8 +70,7 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       if (prng.chance(1, 2)) for (let x = 2; x <= 6; x += 2) c.rect(x, 13, 1, 2, body);
       else {
         const wing = c.region(darken(c.regions[body].colour, 50));
-        c.rect(1, 4, 2, 4, wing);
-        c.rect(0, 3, 1, 3, wing);
+        c.rect(1, 2, 2, 4, wing);
       }
       break;
     }
@@ -106,8 +106,8 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       const stone = c.region(pickColour(prng, [0x909aa8, 0x8a7a68, 0x6a8a70, 0xb0a890, 0x7888b0]));
       c.rect(4, 2, 4, 5, stone);
       c.set(4, 2, 0);
-      c.rect(2, 7, 6, 5, stone);
-      c.rect(0, 8, 2, 5, c.region(darken(c.regions[stone].colour, 25)));
+      c.rect(3, 7, 5, 5, stone);
+      c.rect(1, 8, 2, 5, c.region(darken(c.regions[stone].colour, 25)));
       c.rect(3, 12, 3, 3, stone);
       const crack = c.region(darken(c.regions[stone].colour, 90), "flat");
       c.set(4, 9, crack);

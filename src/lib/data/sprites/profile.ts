@@ -97,7 +97,7 @@ function drawHeadgear(c: SpriteCanvas, prng: Prng, role: Role, top: number, chin
     c.rect(back, top + 4, 4, chin - top - 3, gear);
     c.set(back, top, 0);
     c.rect(back + 5, top + 3, 3, 1, c.region(0x181820, "flat"));
-    if (prng.chance(1, 2)) c.rect(back + 1, top - 1, 4, 1, c.region(pickColour(prng, CLOTH)));
+    if (top >= 2 && prng.chance(1, 2)) c.rect(back + 1, top - 1, 4, 1, c.region(pickColour(prng, CLOTH))); // a plume
   } else if (role === "mage") {
     c.rect(back - 1, top + 1, 10, 1, gear);
     c.rect(back + 1, top - 1, 6, 2, gear);
@@ -124,8 +124,9 @@ function drawHeldItem(c: SpriteCanvas, prng: Prng, role: Role, x: number, handRo
   } else if (role === "knight" || (role === "adventurer" && prng.chance(2, 3))) {
     // A blade pointing forward and up from the fist, a short guard across it.
     const blade = c.region(prng.pick([0xd8dce8, 0xc0c8d8]), "flat");
-    c.line(x + 1, handRow - 1, x + 5, handRow - 5, blade);
-    c.line(x + 2, handRow - 1, x + 5, handRow - 4, c.region(0x8890a0, "flat"));
+    const reach = Math.min(4, 13 - x);
+    c.line(x + 1, handRow - 1, x + 1 + reach, handRow - 1 - reach, blade);
+    c.line(x + 2, handRow - 1, x + 1 + reach, handRow - reach, c.region(0x8890a0, "flat"));
     c.line(x - 1 + 1, handRow - 2, x + 1, handRow, c.region(pickColour(prng, METAL, 6)));
   } else if (role === "thief" || role === "goblin") {
     c.line(x, handRow - 1, x + 2, handRow - 3, c.region(0xc8d0d8));

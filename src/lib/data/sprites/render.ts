@@ -131,10 +131,11 @@ function extentOf(pixels: Uint8Array): [number, number, number, number] {
 /** Draws a variant's jitter: a move that keeps the sprite in frame, a palette shift, a background. */
 export function drawJitter(base: BaseSprite, prng: Prng, identity: boolean): VariantJitter {
   const [minX, minY, maxX, maxY] = base.extent;
+  // A sprite that touches an edge of the frame stays put along that axis: moving it would
+  // either push pixels out or expose a side that has no outline.
   const move = (lo: number, hi: number): number => {
     const options = [0];
-    if (lo > 0) options.push(-1);
-    if (hi < N - 1) options.push(1);
+    if (lo > 0 && hi < N - 1) options.push(-1, 1);
     return prng.pick(options);
   };
   const dx = identity ? 0 : move(minX, maxX);

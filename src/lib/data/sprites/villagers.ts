@@ -5,7 +5,7 @@
  */
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
-import { CLOTH, FANTASY_SKIN, HAIR, SKIN, WOOD, darken, lighten, pickColour } from "./palette";
+import { CLOTH, FANTASY_SKIN, HAIR, SKIN, WOOD, darken, lighten, pickColour, type Rgb } from "./palette";
 import { drawEyes, drawHair, drawHat, drawHead, drawLegs, drawSkirt, drawTorso, randomLayout, type EyeStyle, type HairStyle, type HatStyle } from "./humanoid";
 
 export type VillagerKind = "villager" | "elder" | "goblin" | "skeleton" | "zombie" | "imp";
@@ -15,13 +15,29 @@ export const VILLAGER_WEIGHTS: Readonly<Record<VillagerKind, number>> = {
 };
 
 const BONE = 0xeae6d8;
+const FIXED_EYES: Partial<Record<VillagerKind, EyeStyle>> = { skeleton: "socket", goblin: "glow", imp: "glow", zombie: "white" };
+
+/** Skin: bone for skeletons, grey-green for zombies, fantasy colours for goblins and imps. */
+function skinFor(prng: Prng, kind: VillagerKind): Rgb {
+  switch (kind) {
+    case "skeleton":
+      return BONE;
+    case "zombie":
+      return pickColour(prng, [0x98b088, 0x88a0a0]);
+    case "goblin":
+      return pickColour(prng, FANTASY_SKIN);
+    case "imp":
+      return pickColour(prng, [0xd04838, 0x9040a0]);
+    default:
+      return pickColour(prng, SKIN, 6);
+  }
+}
 
 /** Draws one humanoid non-hero of the given kind. */
 export function drawVillager(prng: Prng, kind: VillagerKind): SpriteCanvas {
   const c = new SpriteCanvas();
   const l = randomLayout(prng);
-  const skinColour =
-    kind === "skeleton" ? BONE : kind === "zombie" ? pickColour(prng, [0x98b088, 0x88a0a0]) : kind === "goblin" || kind === "imp" ? pickColour(prng, kind === "imp" ? [0xd04838, 0x9040a0] : FANTASY_SKIN) : pickColour(prng, SKIN, 6);
+  const skinColour = skinFor(prng, kind);
   const skin = c.region(skinColour);
   const ink = c.region(0x1c1418, "flat");
   const white = c.region(0xf8f8f0, "flat");
@@ -37,7 +53,7 @@ export function drawVillager(prng: Prng, kind: VillagerKind): SpriteCanvas {
   const trim = c.region(pickColour(prng, CLOTH));
 
   drawHead(c, l, skin);
-  const eyes: EyeStyle = kind === "skeleton" ? "socket" : kind === "goblin" || kind === "imp" ? "glow" : kind === "zombie" ? "white" : prng.pick<EyeStyle>(["dot", "tall", "white"]);
+  const eyes = FIXED_EYES[kind] ?? prng.pick<EyeStyle>(["dot", "tall", "white"]);
   drawEyes(c, l, eyes, ink, white, glow);
   if (kind === "villager" || kind === "elder") {
     drawHair(c, l, prng.pick<HairStyle>(["short", "long", "bangs", "bald", "bob"]), hair);
@@ -75,7 +91,7 @@ export function drawVillager(prng: Prng, kind: VillagerKind): SpriteCanvas {
     c.rect(8 - l.torsoHalf, 14, 2, 1, skin);
   } else drawLegs(c, l, pants, boots);
   c.mirrorLeftToRight();
-  if (kind === "villager" || kind === "elder") drawTool(c, prng, armX - 1, l.waist);
+  if (kind === "villager" || kind === "elder") drawTool(c, prng, Math.max(2, armX - 1), l.waist);
   if (kind === "imp") c.line(12, l.waist + 1, 14, l.waist - 2, skin);
   return c;
 }

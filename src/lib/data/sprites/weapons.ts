@@ -86,7 +86,7 @@ function drawBlade(c: SpriteCanvas, prng: Prng, tip: number, wide: boolean): voi
   const guard = c.region(pickColour(prng, METAL, 6));
   const grip = c.region(pickColour(prng, [...WOOD, ...CLOTH], 6));
   const gem = c.region(pickColour(prng, GEM, 8), "flat");
-  const g = tip >= 12 ? 4 : 3; // the guard's diagonal position
+  const g = 4; // the guard's diagonal position
   for (let k = g + 1; k <= tip; k++) {
     c.set(k, 15 - k, light);
     c.set(k + 1, 15 - k, wide ? mid : dark);

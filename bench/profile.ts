@@ -1,0 +1,95 @@
+/**
+ * Per-kernel profile of one training step (batch 100: forward, loss, backward, Adam) on a
+ * backend: `npx tsx bench/profile.ts [--backend tensorflow] [--batch 100] [--top 30]`.
+ * Compare with `/usr/bin/python3 ../shared/bench/contextunet_torch.py profile --mode train`.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../src/lib/backend";
+import { courseSchedule } from "../src/lib/diffusion/schedule";
+import { ContextUnet } from "../src/lib/model/contextUnet";
+import { Adam } from "../src/lib/train/adam";
+import { diffusionLoss } from "../src/lib/train/diffusionLoss";
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend(flag("backend", "tensorflow"));
+  const batch = Number(flag("batch", "100"));
+  const top = Number(flag("top", "30"));
+  const mode = flag("mode", "train");
+  const byShape = process.argv.includes("--by-shape");
+  const model = new ContextUnet({}, 0);
+  const store = model.parameters;
+  const keys = store.keys().filter((k) => store.spec(k).trainable);
+  const adam = new Adam(new Map(keys.map((k) => [k, store.get(k)])));
+  const x0 = tf.randomUniform([batch, 16, 16, 3], -1, 1, "float32", 1) as tf.Tensor4D;
+  const context = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), "int32"), 5), "float32") as tf.Tensor2D;
+  const t = Int32Array.from({ length: batch }, (_, i) => 1 + ((i * 37) % 500));
+  const noise = tf.randomNormal([batch, 16, 16, 3], 0, 1, "float32", 2) as tf.Tensor4D;
+  const step = () => {
+    if (mode === "sample") {
+      tf.tidy(() => model.predictNoise(x0, 0.5, context).dataSync());
+      return;
+    }
+    const { value, grads } = tf.variableGrads(() => diffusionLoss(model, courseSchedule, x0, context, { t, noise }), model.trainableVariables());
+    value.dataSync();
+    value.dispose();
+    adam.apply(grads, 1e-3);
+    tf.dispose(Object.values(grads));
+  };
+  for (let i = 0; i < 2; i++) step();
+  const reps = Number(flag("reps", "3"));
+  const byOp = new Map<string, { cpu: number; wall: number; count: number }>();
+  const native = tf.backend() as unknown as Record<string, unknown>;
+  const wrapped = ["executeSingleOutput", "executeMultipleOutputs"].filter((m) => typeof native[m] === "function");
+  // Ops run synchronously on the tensorflow backend: the process CPU time across one call is
+  // that op's cost on all TensorFlow threads, robust to other load on the machine.
+  for (const method of wrapped) {
+    const original = native[method] as (...a: unknown[]) => unknown;
+    native[method] = (...args: unknown[]) => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const out = original.apply(native, args);
+      const c = process.cpuUsage(c0);
+      const inputs = args[2] as Array<{ shape?: number[] }>;
+      const key = byShape ? `${args[0]} [${inputs.map((t) => t.shape?.join("x") ?? "?").join(", ")}]` : (args[0] as string);
+      const entry = byOp.get(key) ?? { cpu: 0, wall: 0, count: 0 };
+      entry.cpu += (c.user + c.system) / 1000 / reps;
+      entry.wall += (performance.now() - t0) / reps;
+      entry.count += 1 / reps;
+      byOp.set(key, entry);
+      return out;
+    };
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) step();
+  const wall = (performance.now() - t0) / reps;
+  const cpuUsed = process.cpuUsage(c0);
+  const cpu = (cpuUsed.user + cpuUsed.system) / 1000 / reps;
+  for (const method of wrapped) delete native[method];
+  const opCpu = [...byOp.values()].reduce((s, e) => s + e.cpu, 0);
+  const opCount = [...byOp.values()].reduce((s, e) => s + e.count, 0);
+  console.log(
+    `${backend.name} ${mode} batch ${batch}: ${wall.toFixed(0)} ms wall, ${cpu.toFixed(0)} ms CPU per step; ` +
+      `${opCount.toFixed(0)} TF ops using ${opCpu.toFixed(0)} ms CPU, the rest (JS, tape, allocation) ${(cpu - opCpu).toFixed(0)} ms`,
+  );
+  const rows = [...byOp.entries()].sort((a, b) => b[1].cpu - a[1].cpu).slice(0, top);
+  for (const [name, e] of rows) {
+    console.log(
+      `${name.padEnd(byShape ? 60 : 28)} ${e.cpu.toFixed(1).padStart(8)} ms CPU ${((100 * e.cpu) / cpu).toFixed(1).padStart(5)} %` +
+        `${e.wall.toFixed(1).padStart(9)} ms wall  x${e.count.toFixed(0)}`,
+    );
+  }
+  tf.dispose([x0, context, noise]);
+  adam.dispose();
+  model.dispose();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

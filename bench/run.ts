@@ -1,0 +1,157 @@
+/**
+ * `npm run bench` (tsx bench/run.ts): this project's ContextUnet on every TensorFlow.js backend
+ * that runs here against the PyTorch reference (../shared/bench/contextunet_torch.py), in one run
+ * on one machine, the sides alternating. Every measurement is a child process of its own (so
+ * each peak RSS is that side's): its warm-up, then timed repetitions; medians over all rounds.
+ *
+ *   npx tsx bench/run.ts             full run -> bench/results/latest.{json,md} (about 10 min idle)
+ *   npx tsx bench/run.ts --quick     few repetitions -> bench/results/quick.{json,md}
+ *   options: --cases train,sample,ddim,ddpm  --backends tensorflow,wasm,cpu  --rounds N
+ *
+ * The cpu backend (plain JavaScript) only runs the sampling forward: training and whole sampling
+ * loops would take minutes to hours per repetition there; its rows say so.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { CASES, type BenchRow, DEFAULT_MACS_PER_IMAGE, makeRow, matmulGflops, median, pool } from "./report";
+import { renderMarkdown, renderTable } from "./report";
+import { PROJECT_ROOT, type Reps, type SideRun, runOurs, runTorch, torchMacsPerImage, torchUnavailable } from "./sides";
+import type { BenchCase } from "./worker";
+
+const ALL_BACKENDS = ["tensorflow", "wasm", "cpu"];
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const quick = process.argv.includes("--quick");
+const rounds = Number(flag("rounds") ?? (quick ? 1 : 2));
+const cases = (flag("cases") ?? CASES.map((c) => c.case).join(",")).split(",");
+const backends = (flag("backends") ?? ALL_BACKENDS.join(",")).split(",");
+
+/** Repetitions per child process (each side, each round). */
+function repsFor(benchCase: BenchCase, backend: string): Reps {
+  if (backend === "cpu") return benchCase === "matmul" ? { warmup: 1, reps: 2 } : { warmup: 1, reps: quick ? 1 : 2 };
+  const slow = backend === "wasm";
+  const table: Record<BenchCase, Reps> = quick
+    ? { matmul: { warmup: 1, reps: 3 }, train: { warmup: 1, reps: 2 }, sample: { warmup: 2, reps: 4 }, ddim: { warmup: 1, reps: 1 }, ddpm: { warmup: 1, reps: 1 } }
+    : { matmul: { warmup: 2, reps: 5 }, train: { warmup: 2, reps: slow ? 2 : 4 }, sample: { warmup: 3, reps: 10 }, ddim: { warmup: 1, reps: slow ? 1 : 3 }, ddpm: { warmup: 1, reps: slow ? 1 : 3 } };
+  return table[benchCase];
+}
+
+/** Matrix size of the GFLOP/s probe: 2048 (as the reference), 1024 on plain JavaScript. */
+const matmulN = (backend: string) => (backend === "cpu" ? 1024 : 2048);
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function summary(run: SideRun): string {
+  if (run.error) return `FAILED: ${run.error}`;
+  const cpu = run.cpu_ms?.length ? `, CPU ${median(run.cpu_ms).toFixed(0)} ms` : "";
+  return `median ${median(run.times_ms).toFixed(0)} ms of ${run.times_ms.length}${cpu}, peak RSS ${run.peak_rss_mb.toFixed(0)} MB`;
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+function main(): void {
+  const started = Date.now();
+  const loadBefore = loadavg();
+  const referenceMissing = torchUnavailable();
+  log(referenceMissing ? `PyTorch reference: UNAVAILABLE (${referenceMissing})` : "PyTorch reference: present");
+  if (loadBefore[0] > cpus().length / 2) {
+    log(`warning: load average ${loadBefore[0].toFixed(1)} on ${cpus().length} cores; timings will be noisy and the ratios unfair to whichever side suffers more`);
+  }
+  const macsPerImage = (referenceMissing ? null : torchMacsPerImage()) ?? DEFAULT_MACS_PER_IMAGE;
+
+  // Sustained GFLOP/s of each side (and which of our backends start at all).
+  const matmul = new Map<string, SideRun[]>();
+  for (let round = 0; round < rounds; round++) {
+    if (!referenceMissing) matmul.set("torch", [...(matmul.get("torch") ?? []), runTorch("matmul", repsFor("matmul", "torch"))]);
+    for (const backend of backends) {
+      const run = runOurs(backend, "matmul", repsFor("matmul", backend), matmulN(backend));
+      matmul.set(backend, [...(matmul.get(backend) ?? []), run]);
+      log(`matmul ${backend}: ${summary(run)}`);
+    }
+  }
+  const gflops = new Map<string, number | null>();
+  for (const [side, runs] of matmul) gflops.set(side, matmulGflops(runs, side === "cpu" ? 1024 : 2048));
+  const peakGflops = Math.max(0, ...[...gflops.values()].map((g) => g ?? 0)) || null;
+  const unavailable = new Map(backends.filter((b) => pool(matmul.get(b)!).error).map((b) => [b, pool(matmul.get(b)!).error!]));
+
+  const runs = new Map<string, SideRun[]>();
+  const add = (key: string, run: SideRun) => runs.set(key, [...(runs.get(key) ?? []), run]);
+  for (let round = 0; round < rounds; round++) {
+    for (const spec of CASES.filter((c) => cases.includes(c.case))) {
+      if (!referenceMissing) {
+        const run = runTorch(spec.case, repsFor(spec.case, "torch"));
+        add(`${spec.case}/torch`, run);
+        log(`round ${round + 1} ${spec.case} torch: ${summary(run)}`);
+      }
+      for (const backend of backends) {
+        if (unavailable.has(backend) || (backend === "cpu" && spec.case !== "sample")) continue;
+        const run = runOurs(backend, spec.case, repsFor(spec.case, backend));
+        add(`${spec.case}/${backend}`, run);
+        log(`round ${round + 1} ${spec.case} ${backend}: ${summary(run)}`);
+      }
+    }
+  }
+
+  const rows: BenchRow[] = [];
+  const cpuSample = pool(runs.get("sample/cpu") ?? []);
+  for (const spec of CASES.filter((c) => cases.includes(c.case))) {
+    for (const backend of backends) {
+      let skipped: string | undefined;
+      if (unavailable.has(backend)) skipped = `backend unavailable: ${unavailable.get(backend)}`;
+      else if (backend === "cpu" && spec.case !== "sample") {
+        const step = cpuSample.times.length ? median(cpuSample.times) : null;
+        const projection = step && spec.case !== "train" ? `; projected from its sampling forward: ~${((step * spec.forwardsPerImage) / 1000).toFixed(0)} s` : "";
+        skipped = `not run: the plain-JavaScript cpu backend is far too slow for this (forward only)${projection}`;
+      }
+      rows.push(
+        makeRow(spec, backend, runs.get(`${spec.case}/${backend}`) ?? [], runs.get(`${spec.case}/torch`) ?? [], {
+          macsPerImage,
+          peakGflops,
+          referenceMissing,
+          skipped,
+        }),
+      );
+    }
+  }
+
+  const loadAfter = loadavg();
+  const torchVersion = pool(matmul.get("torch") ?? []).error ? "unavailable" : (matmul.get("torch")?.[0]?.version ?? "unavailable");
+  const preamble = [
+    `# npm run bench${quick ? " --quick" : ""}: ContextUnet, TensorFlow.js vs PyTorch`,
+    "",
+    `- date: ${new Date().toISOString()}, ${((Date.now() - started) / 60000).toFixed(1)} min; ${rounds} round(s), sides alternating, medians over all timed repetitions`,
+    `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`,
+    `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}`,
+    `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `PyTorch ${torchVersion} CPU, 2 threads (../shared/bench/contextunet_torch.py)`}`,
+    `- model cost: ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
+    `- sustained GFLOP/s (float32 matmul): ${[...gflops].map(([side, g]) => `${side} ${g === null ? "failed" : g.toFixed(g < 10 ? 1 : 0)}`).join(", ")}${side(matmul)}; share of peak = model GFLOP/s / ${peakGflops?.toFixed(0) ?? "?"}`,
+    "- ratio = our time / PyTorch's time (below 1: faster). DDPM-500 times 25 steps and multiplies by 20 (both sides).",
+    "- peak RSS: VmHWM of our worker process / ru_maxrss of the Python process, one process per side and case.",
+  ];
+  const outDir = join(PROJECT_ROOT, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  const base = quick ? "quick" : "latest";
+  writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  writeFileSync(join(outDir, `${base}.md`), renderMarkdown(rows, preamble));
+  process.stdout.write(`${preamble.join("\n")}\n\n${renderTable(rows)}\n\nwritten: bench/results/${base}.json, bench/results/${base}.md\n`);
+}
+
+/** The matrix sizes used, when they differ between sides. */
+function side(matmul: Map<string, SideRun[]>): string {
+  return matmul.has("cpu") ? " (cpu at n = 1024, the others at 2048)" : "";
+}
+
+main();

@@ -1,0 +1,136 @@
+/**
+ * Runs one side of one case in a child process and collects its JSON line: our worker
+ * (bench/worker.ts) on a TensorFlow.js backend, or the PyTorch reference
+ * (../shared/bench/contextunet_torch.py) under a wrapper that adds its peak RSS.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { BenchCase } from "./worker";
+
+export const PROJECT_ROOT = resolve(__dirname, "..");
+export const TORCH_SCRIPT = resolve(PROJECT_ROOT, "../shared/bench/contextunet_torch.py");
+export const PYTHON = "/usr/bin/python3";
+
+/** What one child process measured. */
+export interface SideRun {
+  side: string;
+  case: BenchCase;
+  times_ms: number[];
+  cpu_ms?: number[];
+  peak_rss_mb: number;
+  provider?: string;
+  threads?: number;
+  version?: string;
+  /** Why the run produced no times. */
+  error?: string;
+}
+
+export interface Reps {
+  warmup: number;
+  reps: number;
+}
+
+/** The last JSON object line of a child's stdout. */
+function lastJsonLine(stdout: string): Record<string, unknown> | null {
+  const lines = stdout.split("\n").filter((l) => l.trim().startsWith("{"));
+  if (lines.length === 0) return null;
+  try {
+    return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** The last non-empty line of a child's stderr, for failure reasons. */
+function lastLine(text: string): string {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.length ? lines[lines.length - 1].slice(0, 300) : "";
+}
+
+/** Why the reference cannot run here, or null when it can. */
+export function torchUnavailable(): string | null {
+  if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} is missing (the shared bench folder beside the project)`;
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.error) return `${PYTHON} cannot run: ${probe.error.message}`;
+  if (probe.status !== 0) return `${PYTHON} cannot import torch (install it: apt-get install -y python3-torch)`;
+  return null;
+}
+
+// Runs the reference script as __main__ and then prints the process's peak RSS (ru_maxrss, kB).
+const TORCH_WRAPPER = [
+  "import json, resource, runpy, sys",
+  "script = sys.argv[1]",
+  "sys.argv = sys.argv[1:]",
+  "try:",
+  "    runpy.run_path(script, run_name='__main__')",
+  "finally:",
+  "    sys.stdout.flush()",
+  "    print(json.dumps({'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
+].join("\n");
+
+function runTorchScript(args: string[]): { result: Record<string, unknown> | null; peakMb: number; error?: string } {
+  const child = spawnSync(PYTHON, ["-c", TORCH_WRAPPER, TORCH_SCRIPT, ...args], {
+    encoding: "utf8",
+    cwd: PROJECT_ROOT,
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const lines = (child.stdout ?? "").split("\n").filter((l) => l.trim().startsWith("{"));
+  const rss = lines.length ? (JSON.parse(lines[lines.length - 1]) as { peak_rss_kb?: number }) : {};
+  const result = lines.length > 1 ? (JSON.parse(lines[lines.length - 2]) as Record<string, unknown>) : null;
+  const error = child.status === 0 && result ? undefined : lastLine(child.stderr ?? "") || `exit status ${child.status}`;
+  return { result, peakMb: (rss.peak_rss_kb ?? 0) / 1024, error };
+}
+
+/** The reference's timing of one case (its own warm-up, then `reps` timed repetitions). */
+export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): SideRun {
+  const args =
+    benchCase === "matmul"
+      ? ["matmul", "--impl", "conv1x1", "--n", String(matmulN), "--warmup", String(reps.warmup), "--reps", String(reps.reps)]
+      : ["bench", "--mode", benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2"];
+  if (benchCase === "ddpm") args.push("--steps", "25");
+  const { result, peakMb, error } = runTorchScript(args);
+  return {
+    side: "torch",
+    case: benchCase,
+    times_ms: (result?.times_ms as number[] | undefined) ?? [],
+    peak_rss_mb: peakMb,
+    threads: result?.threads as number | undefined,
+    version: result?.torch as string | undefined,
+    provider: "PyTorch (Debian python3-torch)",
+    ...(error ? { error } : {}),
+  };
+}
+
+/** Multiply-adds per image forward, from the reference (its own count), or null. */
+export function torchMacsPerImage(): number | null {
+  const { result } = runTorchScript(["flops"]);
+  const macs = result?.macs_per_image_forward;
+  return typeof macs === "number" ? macs : null;
+}
+
+/** Our worker on one backend. */
+export function runOurs(backend: string, benchCase: BenchCase, reps: Reps, n?: number): SideRun {
+  const args = ["--import", "tsx", resolve(__dirname, "worker.ts"), "--backend", backend, "--case", benchCase];
+  args.push("--warmup", String(reps.warmup), "--reps", String(reps.reps));
+  if (n !== undefined) args.push("--n", String(n));
+  const child = spawnSync(process.execPath, args, {
+    encoding: "utf8",
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const result = lastJsonLine(child.stdout ?? "");
+  const crashed = !result || result.times_ms === undefined;
+  const error = (result?.error as string | undefined) ??
+    (crashed ? lastLine(child.stderr ?? "") || `worker exited with status ${child.status} (signal ${child.signal})` : undefined);
+  return {
+    side: backend,
+    case: benchCase,
+    times_ms: (result?.times_ms as number[] | undefined) ?? [],
+    cpu_ms: (result?.cpu_ms as number[] | undefined) ?? [],
+    peak_rss_mb: (result?.peak_rss_mb as number | undefined) ?? 0,
+    provider: result?.provider as string | undefined,
+    ...(error ? { error } : {}),
+  };
+}

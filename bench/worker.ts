@@ -1,0 +1,204 @@
+/**
+ * One side of one bench case, in its own process so its peak memory is its own:
+ *   node --import tsx bench/worker.ts --backend tensorflow --case train --warmup 2 --reps 5
+ * Prints one JSON line (a `WorkerResult`), the same shape as contextunet_torch.py's `bench` line:
+ * `times_ms` holds one entry per timed repetition, after `warmup` untimed ones.
+ *
+ * What a repetition is, on the same terms as the PyTorch reference:
+ * - train:  one Trainer step at batch 100 (fresh t and noise, forward, L_simple, backward, Adam).
+ * - sample: one DDPM step at batch 32 (eval-mode forward + the update), t = 250, clamped to +-5.
+ * - ddim:   sampleDdim, 25 steps, 32 sprites, no frames kept.
+ * - ddpm:   sampleDdpm stopped after 25 of its 500 steps (x 20 = DDPM-500), no frames kept.
+ * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
+ */
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../src/lib/backend";
+import { sampleDdim, sampleDdpm } from "../src/lib/diffusion/sampling";
+import { courseSchedule } from "../src/lib/diffusion/schedule";
+import { ddpmStep } from "../src/lib/diffusion/steps";
+import { ContextUnet } from "../src/lib/model/contextUnet";
+import { Trainer, type TrainingData } from "../src/lib/train/trainer";
+
+export type BenchCase = "train" | "sample" | "ddim" | "ddpm" | "matmul";
+
+export interface WorkerResult {
+  side: "tfjs";
+  backend: string;
+  provider: string;
+  case: BenchCase;
+  batch: number;
+  times_ms: number[];
+  /** Process CPU time (all threads) per timed repetition. */
+  cpu_ms: number[];
+  /** VmHWM of this process: the most resident memory it ever held. */
+  peak_rss_mb: number;
+  /** Model steps per timed repetition (ddim and ddpm loops), or the matrix size for matmul. */
+  steps?: number;
+  n?: number;
+  error?: string;
+}
+
+/** DDPM-500 is timed as 25 steps; the bench multiplies by T / 25 = 20. */
+export const DDPM_TIMED_STEPS = 25;
+export const DDIM_STEPS = 25;
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+export function peakRssMb(): number {
+  const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return match ? Number(match[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
+}
+
+/** Random images in [-1, 1] and one-hot labels, as the reference's make_batch. */
+function syntheticBatch(n: number, seed: number): { images: tf.Tensor4D; labels: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const images = tf.randomUniform([n, 16, 16, 3], -1, 1, "float32", seed) as tf.Tensor4D;
+    const classes = tf.randomUniform([n], 0, 5, "int32", seed + 1) as tf.Tensor1D;
+    return { images, labels: tf.cast(tf.oneHot(classes, 5), "float32") as tf.Tensor2D };
+  });
+}
+
+/** Runs `rep` warmup + reps times; times the last `reps`. */
+async function timeReps(warmup: number, reps: number, rep: () => Promise<void> | void) {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < warmup + reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await rep();
+    const elapsed = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) {
+      times.push(elapsed);
+      cpu.push((c.user + c.system) / 1000);
+    }
+  }
+  return { times, cpu };
+}
+
+/** Trainer steps, timed between consecutive onStep calls (each step reads its loss back). */
+async function timeTraining(model: ContextUnet, batch: number, warmup: number, reps: number) {
+  const fixed = syntheticBatch(batch, 7);
+  const data: TrainingData = {
+    count: batch * (warmup + reps),
+    batch: () => ({ images: fixed.images.clone(), labels: fixed.labels.clone() }),
+  };
+  const trainer = new Trainer(model, data, { epochs: 1, batchSize: batch, useContext: true, emaDecay: null });
+  const times: number[] = [];
+  const cpu: number[] = [];
+  let c0 = process.cpuUsage();
+  let t0 = performance.now();
+  await trainer.run({
+    onStep: ({ globalStep }) => {
+      const c = process.cpuUsage(c0);
+      if (globalStep > warmup) {
+        times.push(performance.now() - t0);
+        cpu.push((c.user + c.system) / 1000);
+      }
+      c0 = process.cpuUsage();
+      t0 = performance.now();
+    },
+  });
+  trainer.dispose();
+  tf.dispose([fixed.images, fixed.labels]);
+  return { times, cpu };
+}
+
+async function run(benchCase: BenchCase, warmup: number, reps: number, n: number) {
+  if (benchCase === "matmul") {
+    const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
+    const b = tf.randomNormal([n, n], 0, 1, "float32", 2) as tf.Tensor2D;
+    const result = await timeReps(warmup, reps, () => tf.matMul(a, b).dispose());
+    tf.dispose([a, b]);
+    return result;
+  }
+  const model = new ContextUnet({}, 0);
+  const batch = n;
+  try {
+    if (benchCase === "train") return await timeTraining(model, batch, warmup, reps);
+    const { labels: context } = syntheticBatch(batch, 3);
+    let seed = 11;
+    try {
+      if (benchCase === "sample") {
+        let x = tf.randomNormal([batch, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+        const t = 250;
+        const result = await timeReps(warmup, reps, () => {
+          const next = tf.tidy(() => {
+            const z = tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D;
+            const predNoise = model.predictNoise(x, t / courseSchedule.T, context);
+            // The reference clamps to +-5 so repeated steps stay bounded.
+            return tf.clipByValue(ddpmStep(x, predNoise, t, courseSchedule, z), -5, 5) as tf.Tensor4D;
+          });
+          x.dispose();
+          x = next;
+          x.dataSync();
+        });
+        x.dispose();
+        return result;
+      }
+      const sampler =
+        benchCase === "ddim"
+          ? () => sampleDdim(model, courseSchedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false })
+          : () => {
+              let taken = 0;
+              return sampleDdpm(model, courseSchedule, { count: batch, seed: seed++ }, context, {
+                saveFrame: () => false,
+                onStep: () => {
+                  taken += 1;
+                },
+                shouldStop: () => taken >= DDPM_TIMED_STEPS,
+              });
+            };
+      return await timeReps(warmup, reps, async () => {
+        const { samples, frames } = await sampler();
+        tf.dispose([samples, ...(frames ? [frames] : [])]);
+      });
+    } finally {
+      context.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const benchCase = flag("case", "sample") as BenchCase;
+  const warmup = Number(flag("warmup", "2"));
+  const reps = Number(flag("reps", "5"));
+  const n = Number(flag("n", benchCase === "train" ? "100" : benchCase === "matmul" ? "2048" : "32"));
+  const result: WorkerResult = {
+    side: "tfjs",
+    backend: flag("backend", "tensorflow"),
+    provider: "",
+    case: benchCase,
+    batch: benchCase === "matmul" ? 0 : n,
+    times_ms: [],
+    cpu_ms: [],
+    peak_rss_mb: 0,
+  };
+  if (benchCase === "ddim") result.steps = DDIM_STEPS;
+  if (benchCase === "ddpm") result.steps = DDPM_TIMED_STEPS;
+  if (benchCase === "matmul") result.n = n;
+  try {
+    const choice = await initBackend(result.backend);
+    result.provider = choice.provider;
+    const { times, cpu } = await run(benchCase, warmup, reps, n);
+    result.times_ms = times;
+    result.cpu_ms = cpu;
+  } catch (error) {
+    result.error = String((error as Error).message ?? error).split("\n")[0];
+  }
+  result.peak_rss_mb = peakRssMb();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stdout.write(`${JSON.stringify({ error: String(error) })}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * A small sprite classifier: the measuring instrument behind context accuracy and the sprite
+ * Frechet distance (SFD). Built like the ContextUnet (named parameters in a ParameterStore, the
+ * same conv / BatchNorm / linear layers), and cheap: about 1.5 MFLOP per sprite.
+ *
+ *   x [N,16,16,3] in [-1, 1] (clipped)
+ *   conv1 3x3 3->16, BN, ReLU, MaxPool 2        -> [N, 8, 8, 16]
+ *   conv2 3x3 16->32, BN, ReLU, MaxPool 2       -> [N, 4, 4, 32]
+ *   conv3 3x3 32->64, BN, ReLU, flatten         -> [N, 1024]
+ *   features: Linear 1024->64, ReLU             -> [N, 64]   the penultimate features (SFD)
+ *   logits:   Linear 64->5                      -> [N, 5]    classes 0 hero .. 4 side-facing
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  type ForwardMode,
+  applyBatchNorm,
+  applyConv,
+  applyLinear,
+  batchNormSpecs,
+  convSpecs,
+  linearSpecs,
+} from "../model/layers";
+import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
+
+export interface SpriteClassifierConfig {
+  /** Image height = width (16), divisible by 4. */
+  height: number;
+  /** Image channels (3, RGB). */
+  inChannels: number;
+  /** Output channels of conv1, conv2, conv3. */
+  channels: [number, number, number];
+  /** Width of the penultimate feature layer (the vectors SFD fits Gaussians to). */
+  featureSize: number;
+  /** Number of classes (5, as the course's labels). */
+  classes: number;
+}
+
+export const DEFAULT_CLASSIFIER_CONFIG: Readonly<SpriteClassifierConfig> = Object.freeze({
+  height: 16,
+  inChannels: 3,
+  channels: [16, 32, 64] as [number, number, number],
+  featureSize: 64,
+  classes: 5,
+});
+
+function architecture(c: SpriteClassifierConfig): ParameterSpec[] {
+  const [c1, c2, c3] = c.channels;
+  const flat = (c.height / 4) * (c.height / 4) * c3;
+  return [
+    ...convSpecs("conv1", c.inChannels, c1, 3),
+    ...batchNormSpecs("bn1", c1),
+    ...convSpecs("conv2", c1, c2, 3),
+    ...batchNormSpecs("bn2", c2),
+    ...convSpecs("conv3", c2, c3, 3),
+    ...batchNormSpecs("bn3", c3),
+    ...linearSpecs("features", flat, c.featureSize),
+    ...linearSpecs("logits", c.featureSize, c.classes),
+  ];
+}
+
+/** What one forward pass gives: both tensors owned by the caller. */
+export interface ClassifierOutput {
+  /** [N, featureSize] penultimate features (after ReLU). */
+  features: tf.Tensor2D;
+  /** [N, classes] unnormalised class scores. */
+  logits: tf.Tensor2D;
+}
+
+export class SpriteClassifier {
+  readonly config: Readonly<SpriteClassifierConfig>;
+  readonly parameters: ParameterStore;
+
+  /** A new classifier with PyTorch's default initialisation from `seed`; call dispose() when done. */
+  constructor(config: Partial<SpriteClassifierConfig> = {}, seed = 0) {
+    this.config = Object.freeze({ ...DEFAULT_CLASSIFIER_CONFIG, ...config });
+    if (this.config.height % 4 !== 0) throw new Error(`SpriteClassifier: height must be divisible by 4, got ${this.config.height}.`);
+    this.parameters = new ParameterStore("SpriteClassifier");
+    architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
+  }
+
+  /** Trainable scalars (about 90 thousand for the default configuration). */
+  get parameterCount(): number {
+    return this.parameters.trainableCount();
+  }
+
+  /**
+   * Features and logits of a batch.
+   * @param x     [N, H, H, C] images, NHWC; clipped to [-1, 1] first, as the static grids show
+   *              them, so a sampler's slight overshoot is judged as it looks.
+   * @param mode  training: BatchNorm uses batch statistics and updates its running ones.
+   */
+  forward(x: tf.Tensor4D, mode: ForwardMode = { training: false }): ClassifierOutput {
+    this.checkInput(x);
+    const p = this.parameters;
+    return tf.tidy(() => {
+      const block = (h: tf.Tensor4D, conv: string, norm: string) => tf.relu(applyBatchNorm(p, norm, applyConv(p, conv, h), mode)) as tf.Tensor4D;
+      const clipped = tf.clipByValue(x, -1, 1) as tf.Tensor4D;
+      const h1 = tf.maxPool(block(clipped, "conv1", "bn1"), 2, 2, "valid");
+      const h2 = tf.maxPool(block(h1, "conv2", "bn2"), 2, 2, "valid");
+      const h3 = block(h2, "conv3", "bn3");
+      const flat = tf.reshape(h3, [x.shape[0], -1]) as tf.Tensor2D;
+      const features = tf.relu(applyLinear(p, "features", flat)) as tf.Tensor2D;
+      return { features, logits: applyLinear(p, "logits", features) };
+    });
+  }
+
+  /** [N, classes] logits (inference mode). The caller owns the result. */
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x).logits);
+  }
+
+  /** [N, featureSize] penultimate features (inference mode). The caller owns the result. */
+  features(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x).features);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.parameters.trainableVariables();
+  }
+
+  getWeights(): Promise<WeightMap> {
+    return this.parameters.read();
+  }
+
+  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
+  setWeights(weights: WeightMap): void {
+    this.parameters.assign(weights);
+  }
+
+  dispose(): void {
+    this.parameters.dispose();
+  }
+
+  private checkInput(x: tf.Tensor4D): void {
+    const { height, inChannels } = this.config;
+    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== height || x.shape[3] !== inChannels) {
+      const hint = x.rank === 4 && x.shape[1] === inChannels ? " It looks NCHW: transpose to NHWC." : "";
+      throw new Error(`SpriteClassifier: images have shape [${x.shape}], expected [N, ${height}, ${height}, ${inChannels}] (NHWC, values in [-1, 1]).${hint}`);
+    }
+  }
+}
+
+/**
+ * Lets timers and I/O run between chunks of a long computation: on the cpu backend `await
+ * t.data()` resolves at once, so without this a long loop never yields (a notebook's stop button
+ * and a test runner's heartbeat would wait for the whole loop).
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Per-sample results of running the classifier over many images (plain arrays, no tensors). */
+export interface Classification {
+  count: number;
+  /** Predicted class per image (argmax of the logits). */
+  classes: Uint8Array;
+  /** Penultimate features, count x featureSize row-major. */
+  features: Float32Array;
+  featureSize: number;
+}
+
+/**
+ * Runs the classifier over `images` [N, 16, 16, 3] in batches (to bound memory), reading back the
+ * predicted classes and features. Disposes everything it makes; `images` stays the caller's.
+ */
+export async function classifyImages(classifier: SpriteClassifier, images: tf.Tensor4D, batchSize = 500): Promise<Classification> {
+  const count = images.shape[0];
+  const featureSize = classifier.config.featureSize;
+  const classes = new Uint8Array(count);
+  const features = new Float32Array(count * featureSize);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const [batchFeatures, batchClasses] = tf.tidy(() => {
+      const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+      const out = classifier.forward(batch);
+      return [out.features, tf.argMax(out.logits, 1)];
+    });
+    features.set(await batchFeatures.data(), start * featureSize);
+    classes.set(await batchClasses.data(), start);
+    tf.dispose([batchFeatures, batchClasses]);
+    await yieldToEventLoop();
+  }
+  return { count, classes, features, featureSize };
+}

@@ -1,0 +1,114 @@
+/**
+ * The shipped classifier on disk (models/classifier): manifest.json (architecture, the data and
+ * split it was trained on, its training recipe and held-out score) and one file of little-endian
+ * float32 tensors that the manifest names and hashes. Written atomically, as the diffusion
+ * checkpoints are: tensor file first under a new name, then the manifest, then old tensor files go.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { WeightMap } from "../model/parameters";
+import { writeFileAtomic } from "../train/atomicFile";
+import { SpriteClassifier, type SpriteClassifierConfig } from "./classifier";
+import type { ClassifierEpochReport, ClassifierScore, ClassifierTrainConfig } from "./classifierTraining";
+import { projectPath } from "./realSprites";
+
+export const CLASSIFIER_FORMAT = "sprite-diffusion-classifier";
+export const CLASSIFIER_FORMAT_VERSION = 1;
+/** Where the project's classifier lives, relative to the project root. */
+export const DEFAULT_CLASSIFIER_DIR = "models/classifier";
+const MANIFEST = "manifest.json";
+
+export interface ClassifierManifest {
+  format: typeof CLASSIFIER_FORMAT;
+  formatVersion: number;
+  createdAt: string;
+  config: SpriteClassifierConfig;
+  parameterCount: number;
+  classNames: readonly string[];
+  /** The sprite set it was trained on and how it was split (whole base sprites held out). */
+  data: { source: string; generator: string; fingerprint: string; count: number; variantsPerBase: number };
+  split: { heldOut: number; seed: number; groupSize: number; trainCount: number; heldOutCount: number };
+  training: { config: ClassifierTrainConfig; history: ClassifierEpochReport[]; backend: string };
+  /** Its score on the held-out split, measured when it was saved. */
+  heldOutScore: ClassifierScore;
+  tensors: { file: string; sha256: string; entries: Array<{ name: string; shape: number[]; offset: number }> };
+}
+
+/** Writes the classifier's weights and `fields` into `dir` (relative to the project root). */
+export async function saveClassifier(dir: string, classifier: SpriteClassifier, fields: Omit<ClassifierManifest, "format" | "formatVersion" | "createdAt" | "config" | "parameterCount" | "tensors">): Promise<ClassifierManifest> {
+  const folder = projectPath(dir);
+  mkdirSync(folder, { recursive: true });
+  const weights = await classifier.getWeights();
+  const entries: ClassifierManifest["tensors"]["entries"] = [];
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, tensor] of Object.entries(weights)) {
+    entries.push({ name, shape: tensor.shape, offset });
+    const data = Float32Array.from(tensor.data);
+    chunks.push(new Uint8Array(data.buffer));
+    offset += data.length;
+  }
+  const hash = createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  const sha256 = hash.digest("hex");
+  const file = `tensors-${sha256.slice(0, 12)}.bin`;
+  writeFileAtomic(join(folder, file), chunks);
+  const manifest: ClassifierManifest = {
+    format: CLASSIFIER_FORMAT,
+    formatVersion: CLASSIFIER_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    config: { ...classifier.config, channels: [...classifier.config.channels] as [number, number, number] },
+    parameterCount: classifier.parameterCount,
+    classNames: fields.classNames,
+    data: fields.data,
+    split: fields.split,
+    training: fields.training,
+    heldOutScore: fields.heldOutScore,
+    tensors: { file, sha256, entries },
+  };
+  writeFileAtomic(join(folder, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
+  for (const name of readdirSync(folder)) {
+    if (name.startsWith("tensors-") && name.endsWith(".bin") && name !== file) unlinkSync(join(folder, name));
+  }
+  return manifest;
+}
+
+/** Reads a classifier's manifest; errors name the file and what is wrong with it. */
+export function readClassifierManifest(dir: string = DEFAULT_CLASSIFIER_DIR): ClassifierManifest {
+  const path = join(projectPath(dir), MANIFEST);
+  if (!existsSync(path)) throw new Error(`No classifier in ${projectPath(dir)}: ${MANIFEST} is missing; train one with \`npm run train-classifier\`.`);
+  const manifest = JSON.parse(readFileSync(path, "utf8")) as ClassifierManifest;
+  if (manifest.format !== CLASSIFIER_FORMAT || manifest.formatVersion !== CLASSIFIER_FORMAT_VERSION) {
+    throw new Error(`${path} is not a ${CLASSIFIER_FORMAT} v${CLASSIFIER_FORMAT_VERSION} manifest (format "${manifest.format}" v${manifest.formatVersion}).`);
+  }
+  return manifest;
+}
+
+/**
+ * Builds the classifier saved in `dir` (default: the shipped one, models/classifier) and loads
+ * its weights, checking size and sha256. The caller owns the classifier: dispose() it.
+ */
+export function loadClassifier(dir: string = DEFAULT_CLASSIFIER_DIR): { classifier: SpriteClassifier; manifest: ClassifierManifest } {
+  const manifest = readClassifierManifest(dir);
+  const tensorPath = join(projectPath(dir), manifest.tensors.file);
+  if (!existsSync(tensorPath)) throw new Error(`Classifier ${projectPath(dir)}: its tensor file ${manifest.tensors.file} is missing.`);
+  const bytes = readFileSync(tensorPath);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== manifest.tensors.sha256) throw new Error(`Classifier ${tensorPath} does not match the sha256 in its manifest: the file is damaged.`);
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  const weights: WeightMap = {};
+  for (const entry of manifest.tensors.entries) {
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    if (entry.offset + size > floats.length) throw new Error(`Classifier ${tensorPath} is truncated: "${entry.name}" ends past its ${floats.length} values.`);
+    weights[entry.name] = { shape: entry.shape, data: floats.slice(entry.offset, entry.offset + size) };
+  }
+  const classifier = new SpriteClassifier(manifest.config);
+  try {
+    classifier.setWeights(weights);
+  } catch (error) {
+    classifier.dispose();
+    throw new Error(`Classifier ${projectPath(dir)}: ${(error as Error).message}`);
+  }
+  return { classifier, manifest };
+}

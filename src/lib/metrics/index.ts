@@ -1,0 +1,22 @@
+/** Metrics: the sprite classifier, the sprite Frechet distance (SFD), context accuracy, diversity. */
+export { DEFAULT_CLASSIFIER_CONFIG, SpriteClassifier, classifyImages, type Classification, type ClassifierOutput, type SpriteClassifierConfig } from "./classifier";
+export {
+  DEFAULT_CLASSIFIER_TRAINING,
+  confusionMatrix,
+  crossEntropy,
+  scoreClassifier,
+  trainClassifier,
+  type ClassifierEpochReport,
+  type ClassifierScore,
+  type ClassifierTrainConfig,
+  type ClassifierTrainHooks,
+} from "./classifierTraining";
+export { CLASSIFIER_FORMAT, DEFAULT_CLASSIFIER_DIR, loadClassifier, readClassifierManifest, saveClassifier, type ClassifierManifest } from "./classifierFile";
+export { CLASSIFIER_SPLIT, PROJECT_ROOT, SPRITE_SET_DIRS, heldOutRealSprites, projectPath, realSpriteSet, type RealSpriteSet, type RealSprites } from "./realSprites";
+export { checkSymmetric, multiply, sqrtPsd, symmetricEigen, traceSqrtPsd, type SymmetricEigen } from "./symmetricEigen";
+export { fitGaussian, frechetDistance, type GaussianFit } from "./frechet";
+export { NEAR_DUPLICATE_DISTANCE, diversity, nearestNeighbourDistances, rmsDistanceMatrix, summariseDistances, type DiversityReport } from "./diversity";
+export { classShares, contextAccuracy, featureFit, oneHotContexts, sfdAgainstHeldOut, spriteFrechetDistance, type ContextAccuracy, type SfdReport } from "./evaluate";
+export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
+export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions, type SamplerName } from "./modelEvaluation";
+export { EVALUATION_FILE, findEvaluation, readEvaluations, recordEvaluation, type EvaluationFile } from "./evaluationFile";

@@ -1,0 +1,146 @@
+/**
+ * Evaluates a diffusion checkpoint end to end: draws n samples with DDPM or DDIM, then measures
+ * SFD against held-out real sprites (with its real-vs-real floor), context accuracy per class (a
+ * context model, sampled with the class mix of a real draw), the classes an unconditional model
+ * draws, diversity beside that of n real training sprites, and the distance of each sample to its
+ * nearest training sprite beside that of real sprites the model never saw.
+ */
+import { relative } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { epochOrder } from "../data/batches";
+import { sampleTensors } from "../data/dataset";
+import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
+import { deriveSeed } from "../data/sprites/prng";
+import { type SamplerOptions, sampleDdim, sampleDdpm } from "../diffusion/sampling";
+import { linearSchedule } from "../diffusion/schedule";
+import { loadModel } from "../train/trainingCheckpoint";
+import type { SpriteClassifier } from "./classifier";
+import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
+import { classShares, contextAccuracy, oneHotContexts, sfdAgainstHeldOut } from "./evaluate";
+import { PROJECT_ROOT, heldOutRealSprites, projectPath, realSpriteSet } from "./realSprites";
+import { diffusionTrainingSet } from "./trainingSet";
+
+export type SamplerName = "ddpm" | "ddim";
+
+export interface ModelEvaluationOptions {
+  /** Checkpoint folder (relative to the project root or absolute). */
+  checkpoint: string;
+  sampler: SamplerName;
+  /** DDIM steps (must divide T); DDPM always takes T steps. */
+  steps: number;
+  n: number;
+  seed: number;
+  classifier: SpriteClassifier;
+  /** The real sprite set to compare with (default: the project's, data/sprites). */
+  spriteSet?: string;
+  /** Sampling progress, per step. */
+  onStep?: SamplerOptions["onStep"];
+}
+
+type Distances = ReturnType<typeof summariseDistances>;
+
+export interface ModelEvaluation {
+  model: string;
+  epoch: number | null;
+  sampler: SamplerName;
+  steps: number;
+  n: number;
+  seed: number;
+  sfd: number;
+  sfdFloor: number;
+  /** Context model only: per class name, the share of samples drawn for it classified as it. */
+  contextAccuracy: { perClass: Record<string, number | null>; counts: Record<string, number>; overall: number } | null;
+  /** Share of the samples the classifier puts in each class. */
+  classShares: Record<string, number>;
+  diversity: { generated: DiversityReport; realTraining: DiversityReport };
+  nearestTraining: { generated: Distances; realUnseen: Distances | null; trainingSet: string };
+  samplingSeconds: number;
+  backend: string;
+  realSet: { dir: string; generator: string; fingerprint: string };
+}
+
+const byClassName = <T>(values: T[]): Record<string, T> => Object.fromEntries(values.map((v, c) => [SPRITE_CLASS_NAMES[c], v]));
+
+/** Runs the whole evaluation (see the module comment); everything it makes is disposed. */
+export async function evaluateDiffusionModel(options: ModelEvaluationOptions): Promise<ModelEvaluation> {
+  const { sampler, n, seed, classifier } = options;
+  const { model, manifest } = loadModel(projectPath(options.checkpoint));
+  const real = realSpriteSet(options.spriteSet);
+  const schedule = linearSchedule({ T: manifest.schedule.T, betaStart: manifest.schedule.betaStart, betaEnd: manifest.schedule.betaEnd });
+  const usesContext = manifest.training?.config.useContext ?? false;
+  // A context model draws with the class mix of a real draw (the floor's partner), so SFD compares like with like.
+  const partner = heldOutRealSprites(n, seed, n, real);
+  tf.dispose([partner.images, partner.labels]);
+  const context = usesContext ? oneHotContexts(partner.classes) : null;
+  let samples: tf.Tensor4D | null = null;
+  try {
+    const started = Date.now();
+    const start = { count: n, seed };
+    const result =
+      sampler === "ddpm"
+        ? await sampleDdpm(model, schedule, start, context, { seed, saveFrame: () => false, onStep: options.onStep })
+        : await sampleDdim(model, schedule, start, context, { seed, steps: options.steps, saveFrame: () => false, onStep: options.onStep });
+    samples = result.samples;
+    result.frames?.dispose();
+    const samplingSeconds = (Date.now() - started) / 1000;
+
+    const { sfd, sfdFloor } = await sfdAgainstHeldOut(classifier, samples, seed, real);
+    const accuracy = usesContext ? await contextAccuracy(classifier, samples, partner.classes) : null;
+    const shares = await classShares(classifier, samples);
+    const training = diffusionTrainingSet(manifest);
+    const generatedDiversity = await diversity(samples);
+    const realTrainingDiversity = await diversityOfDraw(training.dataset, training.indices, n, seed);
+    const generatedNearest = summariseDistances(await nearestNeighbourDistances(samples, training.dataset, training.indices));
+    const realUnseenNearest = await unseenNearest(training, n, seed);
+    return {
+      model: relative(PROJECT_ROOT, projectPath(options.checkpoint)),
+      epoch: manifest.training?.epoch ?? null,
+      sampler,
+      steps: sampler === "ddpm" ? schedule.T : options.steps,
+      n,
+      seed,
+      sfd,
+      sfdFloor,
+      contextAccuracy: accuracy && { perClass: byClassName(accuracy.perClass), counts: byClassName(accuracy.counts), overall: accuracy.overall },
+      classShares: byClassName(shares),
+      diversity: { generated: generatedDiversity, realTraining: realTrainingDiversity },
+      nearestTraining: { generated: generatedNearest, realUnseen: realUnseenNearest, trainingSet: training.note },
+      samplingSeconds,
+      backend: tf.getBackend(),
+      realSet: { dir: relative(PROJECT_ROOT, real.dir), generator: real.generator, fingerprint: real.fingerprint },
+    };
+  } finally {
+    tf.dispose([...(context ? [context] : []), ...(samples ? [samples] : [])]);
+    model.dispose();
+  }
+}
+
+/** A seeded draw of n of `indices` (all of them when there are fewer). */
+function draw(indices: Int32Array, n: number, seed: number): Int32Array {
+  const order = epochOrder(indices.length, deriveSeed(seed, 0xd1e5), 0);
+  return order.slice(0, Math.min(n, indices.length)).map((i) => indices[i]);
+}
+
+/** Diversity of n real sprites drawn from the training set: what the data itself scores at this n. */
+async function diversityOfDraw(dataset: Parameters<typeof sampleTensors>[0], indices: Int32Array, n: number, seed: number): Promise<DiversityReport> {
+  const { images, labels } = sampleTensors(dataset, draw(indices, n, seed));
+  try {
+    return await diversity(images);
+  } finally {
+    tf.dispose([images, labels]);
+  }
+}
+
+/** Nearest-training distances of n real sprites outside the training set, or null if it is the whole set. */
+async function unseenNearest(training: ReturnType<typeof diffusionTrainingSet>, n: number, seed: number): Promise<Distances | null> {
+  const inTraining = new Uint8Array(training.dataset.count);
+  for (const i of training.indices) inTraining[i] = 1;
+  const unseen = Int32Array.from({ length: training.dataset.count }, (_, i) => i).filter((i) => !inTraining[i]);
+  if (unseen.length === 0) return null;
+  const { images, labels } = sampleTensors(training.dataset, draw(unseen, n, seed + 1));
+  try {
+    return summariseDistances(await nearestNeighbourDistances(images, training.dataset, training.indices));
+  } finally {
+    tf.dispose([images, labels]);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The sprites a diffusion checkpoint was trained on, recovered from its manifest, for the
+ * nearest-training-neighbour distance ("is the model copying?"). The manifest records the data
+ * files, the count and a fingerprint; `npm run train -- --subset N` trains on a seeded subset,
+ * which is rebuilt here the way src/cli/train.ts draws it and accepted only if the fingerprint
+ * matches. When it cannot be recovered, the whole file set stands in (a superset, so the distances
+ * are lower bounds) and `exact` says so.
+ */
+import { existsSync } from "node:fs";
+import { epochOrder } from "../data/batches";
+import { type SpriteDataset, fingerprint, loadSpriteDataset, subsetDataset } from "../data/dataset";
+import type { CheckpointManifest } from "../train/checkpoint";
+import { projectPath, realSpriteSet } from "./realSprites";
+
+/** The stream src/cli/train.ts draws its --subset from: epochOrder(count, seed, SUBSET_STREAM). */
+const SUBSET_STREAM = 0x5b5e7;
+
+export interface DiffusionTrainingSet {
+  /** The full data set the sprites come from. */
+  dataset: SpriteDataset;
+  /** Indices of the training sprites in `dataset` (sorted). */
+  indices: Int32Array;
+  /** True when the indices reproduce the checkpoint's data fingerprint. */
+  exact: boolean;
+  /** Where the sprites came from and how they were matched, for reports. */
+  note: string;
+}
+
+/** Loads the data files a manifest names ("images.npy + labels.npy"), or null when absent. */
+function manifestFiles(manifest: CheckpointManifest): SpriteDataset | null {
+  const parts = manifest.data?.source.split(" + ") ?? [];
+  if (parts.length !== 2) return null;
+  const [images, labels] = parts.map(projectPath);
+  if (!existsSync(images) || !existsSync(labels)) return null;
+  return loadSpriteDataset(images, labels);
+}
+
+/** Recovers the checkpoint's training sprites (see the module comment). */
+export function diffusionTrainingSet(manifest: CheckpointManifest): DiffusionTrainingSet {
+  const wanted = manifest.data;
+  const dataset = manifestFiles(manifest);
+  if (wanted && dataset) {
+    const all = Int32Array.from({ length: dataset.count }, (_, i) => i);
+    if (wanted.count === dataset.count && fingerprint(dataset) === wanted.fingerprint) {
+      return { dataset, indices: all, exact: true, note: `all ${dataset.count} sprites of ${wanted.source}` };
+    }
+    const seed = manifest.training?.config.seed ?? 0;
+    if (wanted.count < dataset.count) {
+      const subset = epochOrder(dataset.count, seed, SUBSET_STREAM).slice(0, wanted.count).sort();
+      if (fingerprint(subsetDataset(dataset, subset)) === wanted.fingerprint) {
+        return { dataset, indices: subset, exact: true, note: `the seeded subset of ${wanted.count} of ${wanted.source} (fingerprint ${wanted.fingerprint} matches)` };
+      }
+    }
+    return { dataset, indices: all, exact: false, note: `${wanted.source} (all ${dataset.count}; the ${wanted.count} training sprites could not be recovered, distances are lower bounds)` };
+  }
+  const project = realSpriteSet();
+  return {
+    dataset: project.dataset,
+    indices: Int32Array.from({ length: project.dataset.count }, (_, i) => i),
+    exact: false,
+    note: `the project's sprite set in ${project.dir} (the checkpoint's data files ${wanted?.source ?? "(not recorded)"} are missing; distances are to a stand-in)`,
+  };
+}

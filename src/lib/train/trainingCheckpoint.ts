@@ -1,0 +1,91 @@
+/**
+ * Checkpoints of models and of training runs: save a Trainer, load a model by its manifest,
+ * resume a Trainer. Loading checks the manifest against what it is asked to fill and names
+ * every difference.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import type { Schedule } from "../diffusion/schedule";
+import { ContextUnet } from "../model/contextUnet";
+import { type CheckpointManifest, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import type { Trainer } from "./trainer";
+
+/** The library's version from package.json (src/lib/train and dist/lib/train are both 3 deep). */
+export const LIBRARY_VERSION: string = (() => {
+  const path = join(__dirname, "..", "..", "..", "package.json");
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")).version as string) : "unknown";
+})();
+
+export interface DataInfo {
+  fingerprint: string;
+  count: number;
+  source: string;
+}
+
+function scheduleFields(schedule: Schedule): CheckpointManifest["schedule"] {
+  const T = schedule.T;
+  return { kind: "linear", T, betaStart: schedule.beta[0], betaEnd: schedule.beta[T] };
+}
+
+/**
+ * Saves the trainer's model, position, config, history and (unless weightsOnly) its optimizer
+ * and EMA state, atomically. weightsOnly makes a small file for shipping (no resuming).
+ */
+export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data: DataInfo, weightsOnly = false): Promise<CheckpointManifest> {
+  const model = await trainer.model.getWeights();
+  const state = weightsOnly ? { optimizer: null, ema: null } : await trainer.readState();
+  return saveCheckpoint(
+    dir,
+    {
+      libraryVersion: LIBRARY_VERSION,
+      architecture: { name: "ContextUnet", config: { ...trainer.model.config }, parameterCount: trainer.model.parameterCount },
+      schedule: scheduleFields(trainer.schedule),
+      training: { ...trainer.position, config: trainer.config, history: trainer.history },
+      data,
+      backend: tf.getBackend(),
+    },
+    { model, ...state },
+  );
+}
+
+/**
+ * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads its
+ * weights, or the EMA weights when `useEma` and the checkpoint has them. The caller owns the model.
+ */
+export function loadModel(dir: string, options: { useEma?: boolean } = {}): { model: ContextUnet; manifest: CheckpointManifest } {
+  const contents = loadCheckpoint(dir);
+  const model = new ContextUnet(contents.manifest.architecture.config);
+  try {
+    const weights = options.useEma && contents.ema ? contents.ema : contents.model;
+    model.setWeights(weights);
+  } catch (error) {
+    model.dispose();
+    throw new Error(`Checkpoint ${dir}: ${(error as Error).message}`);
+  }
+  return { model, manifest: contents.manifest };
+}
+
+/**
+ * Restores a trainer from a checkpoint made by the same kind of run: same architecture,
+ * schedule, training config and data. Throws listing every difference; changes nothing then.
+ */
+export function resumeTraining(dir: string, trainer: Trainer, data: DataInfo): CheckpointManifest {
+  const contents = loadCheckpoint(dir);
+  const { manifest } = contents;
+  const problems = [
+    ...describeMismatch(trainer.model.config, manifest.architecture.config, "architecture.config"),
+    ...describeMismatch(scheduleFields(trainer.schedule), manifest.schedule, "schedule"),
+    ...describeMismatch(trainer.config, manifest.training?.config, "training.config"),
+    ...describeMismatch(data.fingerprint, manifest.data?.fingerprint, "data.fingerprint"),
+  ];
+  if (!manifest.training || !contents.optimizer) problems.push("the checkpoint holds weights only (no optimizer state): it cannot resume training");
+  if (problems.length > 0) {
+    throw new Error(`Cannot resume from ${dir}; the checkpoint differs from this run:\n  ${problems.join("\n  ")}`);
+  }
+  trainer.model.setWeights(contents.model);
+  const { epoch, stepInEpoch, globalStep, history } = manifest.training!;
+  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema);
+  return manifest;
+}
+

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { epochOrder } from "../../src/lib/data/batches";
+import { fingerprint, subsetDataset } from "../../src/lib/data/dataset";
+import { COURSE_SCHEDULE_CONFIG } from "../../src/lib/diffusion/schedule";
+import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { loadClassifier } from "../../src/lib/metrics/classifierFile";
+import { findEvaluation, readEvaluations, recordEvaluation } from "../../src/lib/metrics/evaluationFile";
+import { type ModelEvaluation, evaluateDiffusionModel } from "../../src/lib/metrics/modelEvaluation";
+import { PROJECT_ROOT, realSpriteSet } from "../../src/lib/metrics/realSprites";
+import { diffusionTrainingSet } from "../../src/lib/metrics/trainingSet";
+import { type CheckpointManifest, saveCheckpoint } from "../../src/lib/train/checkpoint";
+import { COURSE_TRAIN_CONFIG } from "../../src/lib/train/config";
+import { useTestBackend } from "../helpers/backends";
+
+let shipped: ReturnType<typeof loadClassifier>;
+let dir: string;
+let evaluated: ModelEvaluation | null = null;
+const SUBSET = 500;
+
+/** An untrained, small ContextUnet saved as if `npm run train -- --subset 500 --context` had made it. */
+async function saveUntrainedCheckpoint(folder: string): Promise<CheckpointManifest> {
+  const real = realSpriteSet();
+  const subset = epochOrder(real.dataset.count, 0, 0x5b5e7).slice(0, SUBSET).sort();
+  const model = new ContextUnet({ nFeat: 8 }, 3);
+  const manifest = saveCheckpoint(
+    folder,
+    {
+      libraryVersion: "test",
+      architecture: { name: "ContextUnet", config: { ...model.config }, parameterCount: model.parameterCount },
+      schedule: { kind: "linear", ...COURSE_SCHEDULE_CONFIG },
+      training: { epoch: 1, stepInEpoch: 0, globalStep: 5, config: { ...COURSE_TRAIN_CONFIG, useContext: true }, history: [] },
+      data: { fingerprint: fingerprint(subsetDataset(real.dataset, subset)), count: SUBSET, source: `${relative(PROJECT_ROOT, real.dataset.source.images)} + ${relative(PROJECT_ROOT, real.dataset.source.labels)}` },
+      backend: tf.getBackend(),
+    },
+    { model: await model.getWeights() },
+  );
+  model.dispose();
+  return manifest;
+}
+
+beforeAll(async () => {
+  await useTestBackend();
+  shipped = loadClassifier();
+  dir = mkdtempSync(join(tmpdir(), "evaluation-"));
+});
+afterAll(() => {
+  shipped?.classifier.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("evaluateDiffusionModel", () => {
+  it("recovers a --subset run's training sprites by their fingerprint", async () => {
+    const manifest = await saveUntrainedCheckpoint(dir);
+    const training = diffusionTrainingSet(manifest);
+    expect(training.exact).toBe(true);
+    expect(training.indices.length).toBe(SUBSET);
+    const wrongSeed = diffusionTrainingSet({ ...manifest, training: { ...manifest.training!, config: { ...manifest.training!.config, seed: 1 } } });
+    expect(wrongSeed.exact).toBe(false);
+    expect(wrongSeed.note).toMatch(/could not be recovered, distances are lower bounds/);
+  });
+
+  it("samples a context checkpoint and reports SFD far above its floor for an untrained model, without leaks", async () => {
+    const before = tf.memory().numTensors;
+    const result = await evaluateDiffusionModel({ checkpoint: dir, sampler: "ddim", steps: 5, n: 150, seed: 1, classifier: shipped.classifier });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result).toMatchObject({ sampler: "ddim", steps: 5, n: 150, seed: 1, epoch: 1 });
+    expect(result.sfd).toBeGreaterThan(10 * result.sfdFloor);
+    expect(result.contextAccuracy).not.toBeNull();
+    expect(Object.values(result.contextAccuracy!.counts).reduce((a, b) => a + b, 0)).toBe(150);
+    expect(Object.values(result.classShares).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(result.nearestTraining.trainingSet).toMatch(/seeded subset of 500/);
+    // Untrained samples are noise-like: far from every training sprite, unlike unseen real sprites.
+    expect(result.nearestTraining.generated.median).toBeGreaterThan(3 * result.nearestTraining.realUnseen!.median);
+    evaluated = result;
+  });
+
+  it("records results in an evaluation file, one per model, sampler and steps", () => {
+    if (!evaluated) throw new Error("needs the evaluation of the previous test");
+    const path = join(dir, "evaluation.json");
+    const classifier = { dir: "models/classifier", heldOutAccuracy: 0.999, createdAt: "then" };
+    recordEvaluation(path, evaluated, classifier);
+    recordEvaluation(path, { ...evaluated, sampler: "ddpm", steps: 500 }, classifier);
+    recordEvaluation(path, { ...evaluated, sfd: 1 }, classifier);
+    const file = readEvaluations(path);
+    expect(file.results.map((r) => `${r.sampler}-${r.steps}`)).toEqual(["ddim-5", "ddpm-500"]);
+    expect(findEvaluation(file, evaluated.model, "ddim", 5)?.sfd).toBe(1);
+    expect(() => readEvaluations(join(dir, "missing.json"))).toThrow(/does not exist: record evaluations/);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * The trainer on a tiny model and data set: learning, checkpoints, resume, bad input, leaks.
+ * A small ContextUnet (nFeat 16) keeps a few hundred steps to seconds on any backend.
+ */
+import { mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { loadCheckpoint } from "../../src/lib/train/checkpoint";
+import { learningRateAt } from "../../src/lib/train/config";
+import { Trainer, type TrainingData } from "../../src/lib/train/trainer";
+import { loadModel, resumeTraining, saveTrainingCheckpoint } from "../../src/lib/train/trainingCheckpoint";
+import { useFastestBackend } from "../helpers/backends";
+import { patternImage } from "../helpers/oracle";
+
+const SMALL = { nFeat: 16 };
+const DATA_INFO = { fingerprint: "tiny", count: 24, source: "test patterns" };
+
+/** 24 smooth pattern images in 4 classes (phase = class), one-hot labels of 5. */
+function tinyData(poison?: (call: number) => boolean): TrainingData {
+  let calls = 0;
+  return {
+    count: 24,
+    batch(indices) {
+      calls += 1;
+      const bad = poison?.(calls) ?? false;
+      return tf.tidy(() => {
+        const images = Array.from(indices, (i) => patternImage(i % 4, 0.8 - 0.02 * (i % 6)));
+        if (bad) images[0][5] = NaN;
+        return {
+          images: tf.tensor4d(images.flatMap((x) => Array.from(x)), [indices.length, 16, 16, 3]),
+          labels: tf.cast(tf.oneHot(tf.tensor1d(Array.from(indices, (i) => i % 4), "int32"), 5), "float32") as tf.Tensor2D,
+        };
+      });
+    },
+  };
+}
+
+function makeTrainer(epochs: number, data = tinyData()) {
+  const model = new ContextUnet(SMALL, 3);
+  const trainer = new Trainer(model, data, { epochs, batchSize: 8, useContext: true, seed: 7 });
+  return { model, trainer };
+}
+
+async function weightBytes(model: ContextUnet): Promise<string[]> {
+  const w = await model.getWeights();
+  return Object.keys(w)
+    .sort()
+    .map((k) => Buffer.from(w[k].data.buffer, w[k].data.byteOffset, w[k].data.byteLength).toString("base64"));
+}
+
+describe("Trainer", () => {
+  beforeAll(async () => {
+    await useFastestBackend();
+  });
+
+  it("decays the learning rate linearly per epoch, as the course", () => {
+    const config = { epochs: 32, learningRate: 1e-3 } as Parameters<typeof learningRateAt>[0];
+    expect(learningRateAt(config, 0)).toBe(1e-3);
+    expect(learningRateAt(config, 16)).toBeCloseTo(5e-4, 15);
+    expect(learningRateAt(config, 31)).toBeCloseTo(1e-3 / 32, 15);
+  });
+
+  it("drives the loss well below its start in a few hundred steps", { timeout: 600_000 }, async () => {
+    const { model, trainer } = makeTrainer(100); // 3 steps an epoch: 300 steps
+    const losses: number[] = [];
+    await trainer.run({ onStep: (r) => void losses.push(r.loss) });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(losses.slice(0, 10));
+    const last = mean(losses.slice(-50));
+    console.info(`[trainer] loss first 10 steps ${first.toFixed(3)}, last 50 ${last.toFixed(3)}`);
+    // An untrained net predicts eps no better than 0 does (loss ~ E[eps^2] = 1 or more); one
+    // that has learned the data removes most of it at large t, where x_t is mostly eps. Below
+    // 40 % of the start is far beyond what noise in 50 averaged steps could fake.
+    expect(first).toBeGreaterThan(0.5);
+    expect(last).toBeLessThan(0.4 * first);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("saves and loads a checkpoint bit for bit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
+    const { model, trainer } = makeTrainer(2);
+    await trainer.run();
+    await saveTrainingCheckpoint(dir, trainer, DATA_INFO);
+    const { model: loaded, manifest } = loadModel(dir);
+    expect(await weightBytes(loaded)).toEqual(await weightBytes(model));
+    expect(manifest.training?.epoch).toBe(2);
+    expect(manifest.architecture.config.nFeat).toBe(16);
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+    const [a, b] = [model.predictNoise(x, 0.3, null), loaded.predictNoise(x, 0.3, null)];
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    tf.dispose([x, a, b]);
+    trainer.dispose();
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it("resumes to exactly the state the uninterrupted run reaches, even from mid-epoch", async () => {
+    const straight = makeTrainer(3);
+    const straightLosses: number[] = [];
+    await straight.trainer.run({ onStep: (r) => void straightLosses.push(r.loss) });
+
+    const dir = mkdtempSync(join(tmpdir(), "resume-"));
+    const first = makeTrainer(3);
+    const losses: number[] = [];
+    let steps = 0;
+    await first.trainer.run({ onStep: (r) => void losses.push(r.loss), shouldStop: () => steps++ >= 4 });
+    expect(first.trainer.position).toEqual({ epoch: 1, stepInEpoch: 1, globalStep: 4 });
+    await saveTrainingCheckpoint(dir, first.trainer, DATA_INFO);
+    first.trainer.dispose();
+    first.model.dispose();
+
+    const second = makeTrainer(3);
+    resumeTraining(dir, second.trainer, DATA_INFO);
+    await second.trainer.run({ onStep: (r) => void losses.push(r.loss) });
+    expect(losses).toEqual(straightLosses);
+    expect(await weightBytes(second.model)).toEqual(await weightBytes(straight.model));
+    for (const t of [straight, second]) {
+      t.trainer.dispose();
+      t.model.dispose();
+    }
+  });
+
+  it("refuses a truncated checkpoint or one from another run, and leaves it untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "refuse-"));
+    const { model, trainer } = makeTrainer(1);
+    await trainer.run();
+    const manifest = await saveTrainingCheckpoint(dir, trainer, DATA_INFO);
+    // A crash mid-save leaves only a temporary file beside the intact checkpoint.
+    writeFileSync(join(dir, `.${manifest.tensors.file}.123.tmp`), "partial");
+    expect(loadCheckpoint(dir).manifest.tensors.sha256).toBe(manifest.tensors.sha256);
+
+    const other = new Trainer(new ContextUnet({ nFeat: 32 }), tinyData(), { epochs: 2, batchSize: 8, useContext: true, seed: 7 });
+    const before = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString("base64"));
+    expect(() => resumeTraining(dir, other, { ...DATA_INFO, fingerprint: "other" })).toThrow(
+      /architecture\.config\.nFeat: checkpoint 16, expected 32[\s\S]*training\.config\.epochs: checkpoint 1, expected 2[\s\S]*data\.fingerprint/,
+    );
+    expect(readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString("base64"))).toEqual(before);
+    other.dispose();
+    other.model.dispose();
+
+    truncateSync(join(dir, manifest.tensors.file), 1000);
+    expect(() => loadCheckpoint(dir)).toThrow(/has 1000 bytes, the manifest needs \d+: the file is truncated/);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("stops on a NaN in the data with a message naming the step, weights unchanged", async () => {
+    const { model, trainer } = makeTrainer(2, tinyData((call) => call === 5));
+    let before: string[] = [];
+    await expect(
+      trainer.run({
+        onStep: async (r) => {
+          if (r.globalStep === 4) before = await weightBytes(model);
+        },
+      }),
+    ).rejects.toThrow(/the loss is NaN at step 4 \(epoch 1, batch 1\)/);
+    expect(await weightBytes(model)).toEqual(before);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it("leaks no tensors across steps", async () => {
+    const { model, trainer } = makeTrainer(3);
+    const counts: number[] = [];
+    await trainer.run({ onStep: () => void counts.push(tf.memory().numTensors) });
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    trainer.dispose();
+    model.dispose();
+  });
+});
