@@ -139,7 +139,7 @@ const fmtRate = (v: number | null) => (v === null ? "-" : v >= 10 ? v.toFixed(0)
 const fmtPct = (v: number | null) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
 const fmtMb = (v: number | null) => (v === null ? "-" : v >= 1024 ? `${(v / 1024).toFixed(2)} GB` : `${v.toFixed(0)} MB`);
 
-const HEADER = ["case", "backend", "ours (median, min-max)", "PyTorch (median, min-max)", "ours/s", "PyTorch/s", "ratio ours/PyTorch", "share of peak ours | PyTorch", "peak RSS ours | PyTorch", "note"];
+const HEADER = ["case", "backend", "ours (median, min-max)", "ours CPU time", "PyTorch (median, min-max)", "ours/s", "PyTorch/s", "ratio ours/PyTorch", "share of peak ours | PyTorch", "peak RSS ours | PyTorch", "note"];
 
 function cells(row: BenchRow): string[] {
   const ours = row.status === "ok" ? `${fmtMs(row.ours_ms)} (${fmtSpread(row.ours_spread_ms)}, n=${row.ours_reps})` : row.status;
@@ -148,6 +148,7 @@ function cells(row: BenchRow): string[] {
     row.name,
     row.backend,
     ours,
+    fmtMs(row.ours_cpu_ms),
     ref,
     `${fmtRate(row.ours_per_s)} ${row.unit}`,
     fmtRate(row.reference_per_s),

@@ -17,8 +17,8 @@ Quick mode is the caller's: set SPRITE_DIFFUSION_QUICK=1 in the environment (the
 inherits it) to shrink the lessons' work.
 
 --out DIR writes each executed notebook to DIR/<name>.ipynb. --report DIR writes, per notebook,
-DIR/<name>/<name>.ipynb, DIR/<name>/<name>.html (nbconvert's lab template; images are inline and
-plots carry plotly.js, so the page needs no network) and DIR/<name>/images/cell<NN>-<k>.png|gif,
+DIR/<name>/<name>.ipynb, DIR/<name>/<name>.html (nbconvert's lab template; images are inline,
+plots carry plotly.js and formulas MathJax, so the page needs no network) and DIR/<name>/images/cell<NN>-<k>.png|gif,
 plus DIR/summary.json. A JSON summary goes to stdout; progress lines go to stderr. Exit status 1
 when any notebook failed.
 """
@@ -169,6 +169,27 @@ class Run:
         return errors
 
 
+MATHJAX_INLINE = ROOT / "node_modules" / "mathjax" / "es5" / "tex-svg-full.js"
+MATHJAX_CONFIG = (
+    "window.MathJax = { tex: { inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true, "
+    "processEnvironments: true, tags: 'ams' }, svg: { fontCache: 'global' }, options: { enableMenu: false } };"
+)
+
+
+def offline_html(html: str) -> str:
+    """Makes nbconvert's page need no network: drops the require.js tag (no output here uses it)
+    and swaps the MathJax 2 CDN block for MathJax 3 inlined from node_modules (SVG output, fonts
+    included), so the lessons' formulas typeset offline."""
+    html = re.sub(r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/require\.js/[^"]*"></script>\n?', "", html)
+    block = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+    if not MATHJAX_INLINE.is_file():
+        log(f"{MATHJAX_INLINE.relative_to(ROOT)} missing: formulas in the HTML pages load MathJax from the internet")
+        return html
+    mathjax = MATHJAX_INLINE.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    inline = f"<script>{MATHJAX_CONFIG}</script>\n<script>{mathjax}</script>"
+    return block.sub(lambda _: inline, html, count=1)
+
+
 def write_report(run: Run, report_dir: Path) -> None:
     from nbconvert import HTMLExporter
 
@@ -180,7 +201,7 @@ def write_report(run: Run, report_dir: Path) -> None:
         old.unlink()
     nbformat.write(run.nb, folder / f"{name}.ipynb")
     html, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(run.nb)
-    (folder / f"{name}.html").write_text(html, encoding="utf-8")
+    (folder / f"{name}.html").write_text(offline_html(html), encoding="utf-8")
     for index, cell in enumerate(run.nb.cells):
         outputs = [o for o in cell.get("outputs", []) if "data" in o]
         for k, output in enumerate(o for o in outputs if any(t in o["data"] for t in IMAGE_TYPES)):

@@ -25,6 +25,9 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 # A content hash of files (missing files count as empty), to key stamps on.
 hash_files() { cat "$@" 2>/dev/null | sha256sum | cut -c1-64; }
 stamp_matches() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+# Times one step: `step_start`, then `step_done "what"` prints what and how long it took.
+step_start() { STEP_SECONDS=$SECONDS; }
+step_done() { say "$1 ($((SECONDS - STEP_SECONDS)) s)"; }
 
 # --- system packages (best effort) ---------------------------------------------------------
 # A Python that can make virtual environments: python3 on PATH, else Debian's.
@@ -83,34 +86,41 @@ if ! stamp_matches "$NPM_STAMP" "$npm_key" || [[ ! -e node_modules/tslab/bin/tsl
   say "npm: installing packages from package-lock.json"
   # npm ci refuses a lock file that lacks other platforms' optional packages (a lock written
   # where the registry only serves this platform's); npm install then honours the same lock.
+  step_start
   npm_log=$(mktemp)
   if ! npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1; then
-    say "npm: npm ci refused ($(grep -m1 -o 'npm error [^M].*' "$npm_log" || tail -n1 "$npm_log")); using npm install"
+    reason=$(grep -E '^npm error .{20,}' "$npm_log" | grep -v '^npm error code' | head -n1 | sed 's/^npm error //; s/\. .*//' || true)
+    say "npm: npm ci refused (${reason:-see $npm_log}); using npm install with the same lock"
     npm install --no-audit --no-fund --loglevel=error || die "npm install failed (see above; npm ci said: $npm_log)."
   fi
   rm -f "$npm_log"
   echo "$npm_key" >"$NPM_STAMP"
+  step_done "npm: installed"
 fi
 
 # --- native TensorFlow (optional, its own script decides and never fails) -------------------
 if [[ -f scripts/native-tfjs.sh ]]; then
+  step_start
   bash scripts/native-tfjs.sh || say "native TensorFlow: scripts/native-tfjs.sh failed; the wasm backend will be used"
+  [[ $((SECONDS - STEP_SECONDS)) -lt 5 ]] || step_done "native TensorFlow: scripts/native-tfjs.sh finished"
 fi
 
 # --- the library, built for the notebooks (they import dist/ as "sprite-diffusion") ---------
 BUILD_STAMP=dist/.sprite-diffusion-build
 build_key=$(hash_files package-lock.json tsconfig.json tsconfig.build.json $(find src -name '*.ts' | LC_ALL=C sort))
 if ! stamp_matches "$BUILD_STAMP" "$build_key" || [[ ! -f dist/lib/index.js ]]; then
-  say "library: npm run build"
+  step_start
   npm run --silent build || die "npm run build failed: fix the TypeScript errors above, then re-run."
   echo "$build_key" >"$BUILD_STAMP"
+  step_done "library: built dist/ (npm run build)"
 fi
 
 # --- sprites (the project's own data set) ----------------------------------------------------
 if ! compgen -G "data/sprites/*.npy" >/dev/null; then
   if node -e 'process.exit(require("./package.json").scripts?.sprites ? 0 : 1)'; then
-    say "sprites: npm run sprites"
+    step_start
     npm run --silent sprites || die "npm run sprites failed (see above)."
+    step_done "sprites: made data/sprites (npm run sprites)"
   else
     say "sprites: skipped (no data/sprites/*.npy and no \"sprites\" script in package.json yet)"
   fi
@@ -122,6 +132,7 @@ venv_key=$(hash_files scripts/jupyter-requirements.txt)
 if ! stamp_matches "$VENV_STAMP" "$venv_key" || ! .venv/bin/python -c '' 2>/dev/null; then
   PYTHON=$(find_python) || die "no Python 3.9+ with venv/ensurepip: install python3 and python3-venv (apt-get install python3-venv), then re-run."
   say "python: creating .venv with $("$PYTHON" --version) and installing scripts/jupyter-requirements.txt"
+  step_start
   rm -rf .venv
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/jupyter-requirements.txt ||
@@ -130,6 +141,7 @@ if ! stamp_matches "$VENV_STAMP" "$venv_key" || ! .venv/bin/python -c '' 2>/dev/
   .venv/bin/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 ||
     say "python: could not disable JupyterLab's announcements (harmless)"
   echo "$venv_key" >"$VENV_STAMP"
+  step_done "python: .venv ready"
 fi
 
 # --- tslab kernelspec, inside .venv, pointing at this project's tslab ------------------------

@@ -35,10 +35,13 @@ PY
 token="${JUPYTER_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')}"
 
 notebook_dir="${SPRITE_DIFFUSION_NOTEBOOK_DIR:-$ROOT/notebooks}"
+[[ -n ${SPRITE_DIFFUSION_NOTEBOOK_DIR:-} ]] || mkdir -p "$notebook_dir"
+[[ -d $notebook_dir ]] || { echo "start.sh: no folder $notebook_dir to show" >&2; exit 1; }
 
 echo "JupyterLab: http://127.0.0.1:$port/lab?token=$token"
 echo "(notebooks in $notebook_dir; Ctrl-C here stops JupyterLab)"
 as_root=()
 [[ $(id -u) -ne 0 ]] || as_root=(--allow-root) # containers and CI run as root
 exec .venv/bin/jupyter lab "${as_root[@]}" --no-browser --ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
-  --IdentityProvider.token="$token" --ServerApp.root_dir="$notebook_dir" "$@"
+  --IdentityProvider.token="$token" --ServerApp.root_dir="$notebook_dir" \
+  --MultiKernelManager.default_kernel_name=tslab "$@"

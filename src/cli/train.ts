@@ -12,6 +12,7 @@ import { epochOrder } from "../lib/data/batches";
 import { fingerprint, loadSpriteDataset, subsetDataset } from "../lib/data/dataset";
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
 import { ContextUnet } from "../lib/model/contextUnet";
+import { renderGridPng } from "../lib/render/grid";
 import { MANIFEST_FILE } from "../lib/train/checkpoint";
 import { Trainer, spriteTrainingData } from "../lib/train/trainer";
 import { type DataInfo, resumeTraining, saveTrainingCheckpoint } from "../lib/train/trainingCheckpoint";
@@ -25,6 +26,7 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
   --lr X               base learning rate (default 1e-3, decayed linearly per epoch)
   --seed N             seed of data order, t, noise and dropout (default 0)
   --ema DECAY          keep an exponential moving average of the weights (default: off)
+  --sample-every K     write a DDIM-25 sample grid to DIR/samples/epoch-NN.png every K epochs
   --subset N           train on a seeded subset of N sprites (default: all)
   --snapshots LIST     epochs to keep weights-only copies of, e.g. 0,4,8 (default: none)
   --images F --labels F  .npy files (default: the project's set in ${DEFAULT_SPRITE_DIR})
@@ -41,6 +43,7 @@ function parse() {
       lr: { type: "string", default: "1e-3" },
       seed: { type: "string", default: "0" },
       ema: { type: "string" },
+      "sample-every": { type: "string", default: "0" },
       subset: { type: "string" },
       snapshots: { type: "string", default: "" },
       images: { type: "string" },
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
     useContext: args.context,
     seed,
     emaDecay: args.ema ? Number(args.ema) : null,
+    sampleEvery: Number(args["sample-every"]),
   });
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeTraining(out, trainer, data);
@@ -111,6 +115,12 @@ async function main(): Promise<void> {
         `epoch ${r.epoch + 1}/${trainer.config.epochs} ${progressBar(r.stepInEpoch, r.stepsPerEpoch)} ` +
           `loss ${r.loss.toFixed(4)} lr ${r.learningRate.toExponential(2)} ${r.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(eta)}`,
       );
+    },
+    onSamples: (epoch, samples) => {
+      mkdirSync(join(out, "samples"), { recursive: true });
+      const file = join(out, "samples", `epoch-${String(epoch).padStart(2, "0")}.png`);
+      writeFileSync(file, renderGridPng(samples, { rows: trainer.config.useContext ? model.config.nContext : 4 }));
+      log.log(`wrote ${file}`);
     },
     onEpoch: async (r) => {
       await saveTrainingCheckpoint(out, trainer, data);

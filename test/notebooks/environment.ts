@@ -22,6 +22,10 @@ const PREREQUISITES = {
   },
   library: { file: path.join(ROOT, "dist", "lib", "index.js"), fix: "the built library dist/: run `npm run build`" },
   chromium: { file: CHROMIUM, fix: "Debian's chromium: run `apt-get install chromium` (as root)" },
+  mathjax: {
+    file: path.join(ROOT, "node_modules", "mathjax", "es5", "tex-svg-full.js"),
+    fix: "the npm package mathjax (3.2.2), which report pages inline: add it to package.json, run `npm ci`",
+  },
 } as const;
 export type Prerequisite = keyof typeof PREREQUISITES;
 

@@ -104,6 +104,26 @@ describe.skipIf(unavailable !== null)(`fused native kernels (${unavailable ?? "t
     }
   });
 
+  it("collects the running-statistic updates instead of assigning them when asked", async () => {
+    const collect = async (fused: boolean) => {
+      setFusedKernels(fused);
+      model.setWeights(initial);
+      const updates: Array<{ variable: tf.Variable; value: tf.Tensor }> = [];
+      tf.tidy(() => model.predictNoise(x, t, c, { training: true, statUpdates: updates }));
+      const after = await model.getWeights();
+      for (const key of Object.keys(initial).filter((k) => k.includes("running"))) {
+        expect(Array.from(after[key].data), key).toEqual(Array.from(initial[key].data));
+      }
+      const values = updates.map((u) => ({ name: u.variable.name, data: u.value.dataSync() }));
+      tf.dispose(updates.map((u) => u.value));
+      return values;
+    };
+    const composite = await collect(false);
+    const fused = await collect(true);
+    expect(fused.map((u) => u.name)).toEqual(composite.map((u) => u.name));
+    fused.forEach((u, i) => expect(relativeError(u.data, composite[i].data), u.name).toBeLessThan(1e-5));
+  });
+
   it("GELU and its gradient match the composite far into both tails", () => {
     const points = tf.linspace(-12, 12, 4801);
     const f = (on: boolean) => {

@@ -75,11 +75,13 @@ describe("ContextUnet on wasm vs cpu", () => {
     // kink can fall on either side on two backends, and the gradient then differs by O(1) in a
     // few entries (seen with another seed: one GroupNorm output at 7e-7 before up0's ReLU moved
     // up0.0.weight's gradient 7.5%, exactly as much as nudging x by 1e-6 on wasm alone did).
-    // So first show this point is 1e-6 away from every kink: nudged, wasm's results barely move.
+    // So first show this point is well away from every kink: nudging x by 1e-6 (more than the
+    // backends' rounding differences, ~1e-7 per op) moves wasm's results by less than the 1e-4
+    // the comparison allows (smooth sensitivity measured up to 2e-5; a flipped kink is 1e-2 and up).
     const nudged = await trainingResults("wasm", weights, 1e-6);
     for (const name of compared) {
       const moved = relativeError(nudged.get(name) as Float32Array, onWasm.get(name) as Float32Array);
-      expect(moved, `${name} moved when x was nudged by 1e-6`).toBeLessThan(2e-5);
+      expect(moved, `${name} moved when x was nudged by 1e-6`).toBeLessThan(1e-4);
     }
 
     const onCpu = await trainingResults("cpu", weights);

@@ -4,8 +4,7 @@
  * that mirrors PyTorch's module path, and applies them (`apply*`) by the same keys.
  */
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients; training this model needs them.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "../gradients";
 import { batchNormAfterBiasInference, batchNormAfterBiasTraining } from "../perf/fusedBatchNorm";
 import { geluNative } from "../perf/fusedGelu";
 import { fusedNative } from "../perf/native";
@@ -184,8 +183,9 @@ export function applyConvBatchNorm(
       runningVar: p.get(`${normKey}.running_var`),
       momentum: BATCH_NORM_MOMENTUM,
       epsilon: NORM_EPSILON,
+      statUpdates: mode.statUpdates,
     };
-    return mode.training ? batchNormAfterBiasTraining(native, z, bias, state) : batchNormAfterBiasInference(z, bias, state);
+    return mode.training ? batchNormAfterBiasTraining(native, z, bias, state) : batchNormAfterBiasInference(native, z, bias, state);
   });
 }
 

@@ -22,6 +22,8 @@ export interface BatchNormState {
   /** PyTorch's momentum: running = (1 - momentum) running + momentum batch. */
   momentum: number;
   epsilon: number;
+  /** When given, the new running statistics are pushed here (kept, for the caller to assign). */
+  statUpdates?: Array<{ variable: tf.Variable; value: tf.Tensor }>;
 }
 
 /**
@@ -50,8 +52,14 @@ export function batchNormAfterBiasTraining(native: NativeBackend, z: tf.Tensor4D
       [x, scale, offset, shiftedMean, bn.runningVar],
       6,
     );
-    bn.runningMean.assign(tf.add(newMean, b));
-    bn.runningVar.assign(newVar);
+    const updates = [
+      { variable: bn.runningMean, value: tf.add(newMean, b) },
+      { variable: bn.runningVar, value: newVar },
+    ];
+    for (const update of updates) {
+      if (bn.statUpdates) bn.statUpdates.push({ variable: update.variable, value: tf.keep(update.value) });
+      else update.variable.assign(update.value);
+    }
     save([x, scale, reserve1, reserve2, reserve3]);
     // Tidy: the kernel's two extra outputs would otherwise live until the backward pass ends.
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
@@ -66,15 +74,17 @@ export function batchNormAfterBiasTraining(native: NativeBackend, z: tf.Tensor4D
 }
 
 /** y = BatchNorm(z + bias) with the running statistics (inference); one fused kernel. */
-export function batchNormAfterBiasInference(z: tf.Tensor4D, bias: tf.Tensor1D, bn: BatchNormState): tf.Tensor4D {
-  return tf.tidy(() =>
-    tf.batchNorm(
-      z,
-      tf.sub(bn.runningMean, bias) as tf.Tensor1D,
-      bn.runningVar as tf.Tensor1D,
-      bn.offset as tf.Tensor1D,
-      bn.scale as tf.Tensor1D,
-      bn.epsilon,
-    ),
-  );
+export function batchNormAfterBiasInference(native: NativeBackend, z: tf.Tensor4D, bias: tf.Tensor1D, bn: BatchNormState): tf.Tensor4D {
+  const binding = native.binding;
+  const attrs = [
+    ...floatTypeAttrs(native, "T"),
+    { name: "epsilon", type: binding.TF_ATTR_FLOAT, value: bn.epsilon },
+    { name: "data_format", type: binding.TF_ATTR_STRING, value: "NHWC" },
+    { name: "is_training", type: binding.TF_ATTR_BOOL, value: false },
+  ];
+  // The kernel tfjs's tf.batchNorm runs here, called directly: tfjs adds a reshape around it.
+  return tf.tidy(() => {
+    const mean = tf.sub(bn.runningMean, bias);
+    return native.executeMultipleOutputs("FusedBatchNorm", attrs, [z, bn.scale, bn.offset, mean, bn.runningVar], 5)[0] as tf.Tensor4D;
+  });
 }

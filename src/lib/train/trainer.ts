@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { epochOrder } from "../data/batches";
 import { type SpriteDataset, sampleTensors } from "../data/dataset";
 import { Prng, deriveSeed } from "../data/sprites/prng";
+import { sampleDdim } from "../diffusion/sampling";
 import { type Schedule, courseSchedule } from "../diffusion/schedule";
 import type { ContextUnet } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
@@ -60,6 +61,12 @@ export interface TrainHooks {
   onEpoch?: (report: EpochReport, trainer: Trainer) => void | Promise<void>;
   /** Checked between steps; true stops training after the current step. */
   shouldStop?: () => boolean;
+  /**
+   * Every config.sampleEvery epochs: DDIM-25 samples [N, 16, 16, 3] from fixed noise (8 per
+   * class with context, else 32), so grids from different epochs compare like for like.
+   * The trainer disposes `samples` after the hook returns.
+   */
+  onSamples?: (epoch: number, samples: tf.Tensor4D) => void | Promise<void>;
 }
 
 export class Trainer {
@@ -126,6 +133,12 @@ export class Trainer {
       this.position.stepInEpoch = 0;
       this.history.push(report);
       await hooks.onEpoch?.(report, this);
+      const { sampleEvery } = this.config;
+      if (hooks.onSamples && sampleEvery > 0 && (epoch + 1) % sampleEvery === 0) {
+        const samples = await this.sampleGrid();
+        await hooks.onSamples(epoch, samples);
+        samples.dispose();
+      }
     }
     return { completed: true };
   }
@@ -174,6 +187,19 @@ export class Trainer {
     this.position.stepInEpoch += 1;
     this.position.globalStep += 1;
     return loss;
+  }
+
+  /** DDIM-25 from the seed's fixed noise: 8 per class (context model) or 32 (unconditional). */
+  private async sampleGrid(): Promise<tf.Tensor4D> {
+    const classes = this.model.config.nContext;
+    const count = this.config.useContext ? 8 * classes : 32;
+    const context = this.config.useContext
+      ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: count }, (_, i) => i % classes), "int32"), classes), "float32") as tf.Tensor2D)
+      : null;
+    const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b) };
+    const { samples } = await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false });
+    context?.dispose();
+    return samples;
   }
 
   /** Everything a resumed run needs beyond the model's own weights. */

@@ -17,8 +17,10 @@ import * as tf from "@tensorflow/tfjs-core";
 /** Set to a thread count to override the default (the machine's cores, at most 8); 1 disables threads. */
 export const WASM_THREADS_ENV = "SPRITE_DIFFUSION_WASM_THREADS";
 
-// The module object itself (not an import-interop copy): its cpus() is what emscripten calls.
-const nodeOs = require("os") as typeof import("os");
+/** The os module object itself (not an import-interop copy): its cpus() is what emscripten calls. */
+function nodeOs(): typeof import("os") {
+  return require("os") as typeof import("os");
+}
 
 /** The threaded build pre-starts 8 workers; XNNPACK's pool cannot use more. */
 const MAX_THREADS = 8;
@@ -42,7 +44,8 @@ export function defaultWasmThreads(): number {
     }
     return Math.min(n, MAX_THREADS);
   }
-  const cores = typeof nodeOs.availableParallelism === "function" ? nodeOs.availableParallelism() : nodeOs.cpus().length;
+  const os = nodeOs();
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, MAX_THREADS));
 }
 
@@ -77,15 +80,19 @@ function patchWorkerForNode(): void {
 }
 
 let reportedCores = 0;
-const realCpus = nodeOs.cpus;
+let cpusWrapped = false;
 
 /** Fix (3): emscripten_num_logical_cores() sees 2 x threads logical cores; every other caller sees the truth. */
 function reportCoresToEmscripten(threads: number): void {
   reportedCores = 2 * threads;
-  (nodeOs as { cpus: () => import("os").CpuInfo[] }).cpus = function cpus() {
-    const real = realCpus();
-    if (reportedCores === 0 || !String(new Error().stack).includes("_emscripten_num_logical_cores")) return real;
-    return Array.from({ length: reportedCores }, (_, i) => real[i % real.length]);
+  if (cpusWrapped) return;
+  const os = nodeOs() as { cpus: () => import("os").CpuInfo[] };
+  const real = os.cpus;
+  cpusWrapped = true;
+  os.cpus = function cpus() {
+    const cores = real();
+    if (reportedCores === 0 || !String(new Error().stack).includes("_emscripten_num_logical_cores")) return cores;
+    return Array.from({ length: reportedCores }, (_, i) => cores[i % cores.length]);
   };
 }
 
