@@ -141,6 +141,12 @@ function main(): void {
     "- ratio = our time / PyTorch's time (below 1: faster). DDPM-500 times 25 steps and multiplies by 20 (both sides).",
     "- peak RSS: VmHWM of our worker process / ru_maxrss of the Python process, one process per side and case.",
   ];
+  if (Math.max(loadBefore[0], loadAfter[0]) > cpus().length / 2) {
+    preamble.push(
+      `- **WARNING: the machine was loaded (load average up to ${Math.max(loadBefore[0], loadAfter[0]).toFixed(1)} on ${cpus().length} cores).** ` +
+        "PyTorch's OpenMP threads spin-wait and slow down 20-40x under load, TensorFlow's pool far less: these ratios are not comparable; rerun on an idle machine.",
+    );
+  }
   const outDir = join(PROJECT_ROOT, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   const base = quick ? "quick" : "latest";

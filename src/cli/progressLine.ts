@@ -1,13 +1,5 @@
 /** A one-line terminal progress bar, redrawn in place: [#####.....] 45/90 loss ... ETA 2:05. */
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
+export { formatDuration } from "../lib/notebook/progress";
 
 export function progressBar(done: number, total: number, width = 24): string {
   const filled = Math.round((width * Math.min(done, total)) / Math.max(1, total));

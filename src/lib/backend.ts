@@ -73,6 +73,9 @@ async function activate(name: BackendName, provider: { value: string }): Promise
   try {
     if (!(await tf.setBackend(name))) return `tf.setBackend("${name}") failed`;
     await tf.ready();
+    // The cpu backend's first write prints "Hi, looks like you are running TensorFlow.js in
+    // Node.js..." to stderr; the reason native is not used is reported by describeBackend.
+    if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   } catch (error) {
     return `backend "${name}" failed to initialise: ${(error as Error).message}`;
   }
