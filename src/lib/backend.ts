@@ -40,8 +40,6 @@ function loadNative(pkg: string): string | null {
     : `${pkg} loaded but registered its backend in another copy of @tensorflow/tfjs-core (versions differ)`;
 }
 
-let wasmKernelsInstalled = false;
-
 /** Tries one backend; returns why it is unusable, or null when it is now active. */
 async function activate(name: BackendName, provider: { value: string }): Promise<string | null> {
   if (name === "tensorflow") {
@@ -61,12 +59,14 @@ async function activate(name: BackendName, provider: { value: string }): Promise
     } catch (error) {
       return `@tensorflow/tfjs-backend-wasm failed to load: ${(error as Error).message}`;
     }
-    if (!wasmKernelsInstalled) {
-      // Kernels the wasm backend lacks for training this model (filter gradients, max-pool grad).
-      require("./wasm").registerWasmTrainingKernels();
-      wasmKernelsInstalled = true;
+    try {
+      // Kernels wasm lacks or gets wrong for training, and its threads in Node (src/lib/wasm).
+      const start = await (require("./wasm") as typeof import("./wasm")).startWasmBackend();
+      provider.value = `@tensorflow/tfjs-backend-wasm, ${start.note}`;
+    } catch (error) {
+      return (error as Error).message;
     }
-    provider.value = "@tensorflow/tfjs-backend-wasm";
+    return null;
   } else {
     provider.value = "@tensorflow/tfjs-backend-cpu";
   }

@@ -22,3 +22,4 @@ export * from "./train/checkpoint";
 export * from "./train/atomicFile";
 export * from "./train/trainingCheckpoint";
 export * from "./notebook/index";
+export * from "./metrics/index";

@@ -35,7 +35,9 @@ async function trainingResults(backend: string, weights: WeightMap, nudge = 0): 
     const t = tf.tensor1d(tFraction);
     const c = tf.tensor2d(context, [BATCH, 5]);
     const inference = model.predictNoise(xt, t, c, { training: false });
-    const loss = () => tf.losses.meanSquaredError(tf.tensor4d(noise, xt.shape), model.predictNoise(xt, t, c, { training: true })) as tf.Scalar;
+    const target = tf.tensor4d(noise, xt.shape);
+    const loss = () =>
+      tf.losses.meanSquaredError(target, model.predictNoise(xt, t, c, { training: true })) as tf.Scalar;
     const { value, grads } = tf.variableGrads(loss);
     names.push("forward (inference)", "loss");
     const out: tf.Tensor[] = [inference, value];
@@ -85,7 +87,8 @@ describe("ContextUnet on wasm vs cpu", () => {
     }
 
     const onCpu = await trainingResults("cpu", weights);
-    const gradients = compared.filter((name) => name !== "loss" && !name.startsWith("forward") && !name.includes("running_"));
+    const isGradient = (name: string) => name !== "loss" && !name.startsWith("forward") && !name.includes("running_");
+    const gradients = compared.filter(isGradient);
     const largestGradient = Math.max(...gradients.map((name) => maxAbs(onCpu.get(name) as Float32Array)));
     for (const name of zeroGradient) {
       expect(maxAbs(onCpu.get(name) as Float32Array), `${name} on cpu`).toBeLessThan(1e-6 * largestGradient);

@@ -22,8 +22,20 @@ const CASES: ConvCase[] = [
   { name: "3x2 valid", x: [2, 6, 5, 2], filter: [3, 2, 2, 3], strides: 1, pad: "valid" },
   { name: "2x2 same (asymmetric padding)", x: [1, 5, 6, 2], filter: [2, 2, 2, 3], strides: 1, pad: "same" },
   { name: "3x3 same stride 2", x: [2, 7, 6, 2], filter: [3, 3, 2, 3], strides: 2, pad: "same" },
-  { name: "3x3 valid strides [2, 3] (rows left over)", x: [1, 8, 9, 2], filter: [3, 3, 2, 2], strides: [2, 3], pad: "valid" },
-  { name: "explicit padding wider than the filter", x: [1, 5, 6, 2], filter: [2, 3, 2, 2], strides: 1, pad: [[0, 0], [3, 0], [1, 4], [0, 0]] },
+  {
+    name: "3x3 valid strides [2, 3] (rows left over)",
+    x: [1, 8, 9, 2],
+    filter: [3, 3, 2, 2],
+    strides: [2, 3],
+    pad: "valid",
+  },
+  {
+    name: "explicit padding wider than the filter",
+    x: [1, 5, 6, 2],
+    filter: [2, 3, 2, 2],
+    strides: 1,
+    pad: [[0, 0], [3, 0], [1, 4], [0, 0]],
+  },
 ];
 
 /** dx on a backend through conv2d's registered gradient, which runs Conv2DBackpropInput. */
@@ -47,7 +59,9 @@ describe("Conv2DBackpropInput on wasm", () => {
     itOnWasm(`${c.name}: matches central differences and the cpu backend`, async () => {
       const x = uniform(product(c.x), 41);
       const filter = uniform(product(c.filter), 42);
-      const outShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape);
+      const outShape = tf.tidy(
+        () => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad).shape,
+      );
       const weights = uniform(product(outShape), 43);
 
       const [wasmGrad] = await readOn("wasm", inputGradient(c, x, filter, weights));

@@ -17,6 +17,9 @@ interface PoolCase {
 
 const CASES: PoolCase[] = [
   { name: "2x2 stride 2 valid (ContextUnet's)", x: [2, 6, 6, 3], filter: 2, strides: 2, pad: "valid" },
+  { name: "3x3 stride 3 valid, windows tiling 6x9", x: [2, 6, 9, 2], filter: 3, strides: 3, pad: "valid" },
+  { name: "2x2 stride 2 same on 6x8 (no padding needed)", x: [1, 6, 8, 3], filter: 2, strides: 2, pad: "same" },
+  { name: "2x2 stride 2 valid on 7x6 (a row left over)", x: [1, 7, 6, 2], filter: 2, strides: 2, pad: "valid" },
   { name: "3x3 stride 2 same (overlapping, padded)", x: [2, 7, 6, 2], filter: 3, strides: 2, pad: "same" },
   { name: "3x3 stride 1 same", x: [1, 5, 6, 2], filter: 3, strides: 1, pad: "same" },
   { name: "2x3 strides [2, 1] valid", x: [1, 7, 7, 2], filter: [2, 3], strides: [2, 1], pad: "valid" },
@@ -51,10 +54,11 @@ describe("MaxPoolGrad on wasm", () => {
     // Window (0,0) = {-3,-1,1,-5}: max 1 at index 4; (0,1) = {-2,-4,-6,2}: 2 at 7;
     // (1,0) = {-1,-1.5,0.5,-2}: 0.5 at 12; (1,1) = {-7,-8,-3,-1}, all negative: -1 at 15.
     const expected = [0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 4];
-    const run = () =>
-      tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "valid"), tf.tensor4d(dy, [1, 2, 2, 1]))))(
-        tf.tensor4d(x, [1, 4, 4, 1]),
-      );
+    const run = () => {
+      const weights = tf.tensor4d(dy, [1, 2, 2, 1]);
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "valid"), weights));
+      return tf.grad(loss)(tf.tensor4d(x, [1, 4, 4, 1]));
+    };
     const [onWasm] = await readOn("wasm", run);
     expect(Array.from(onWasm)).toEqual(expected);
     const [onCpu] = await readOn("cpu", run);
@@ -64,10 +68,11 @@ describe("MaxPoolGrad on wasm", () => {
   itOnWasm("gives a tied window's gradient to its first maximum in row-major order, as cpu does", async () => {
     // Windows: {5,5,1,5} ties at 0, 1 and 4 -> first is index 0; {-2,-2,-2,-2} -> index 2.
     const x = [5, 5, -2, -2, 1, 5, -2, -2];
-    const run = () =>
-      tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "valid"), tf.tensor4d([10, 20], [1, 1, 2, 1]))))(
-        tf.tensor4d(x, [1, 2, 4, 1]),
-      );
+    const run = () => {
+      const dy = tf.tensor4d([10, 20], [1, 1, 2, 1]);
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, 2, 2, "valid"), dy));
+      return tf.grad(loss)(tf.tensor4d(x, [1, 2, 4, 1]));
+    };
     const expected = [10, 0, 20, 0, 0, 0, 0, 0];
     const [onWasm] = await readOn("wasm", run);
     expect(Array.from(onWasm)).toEqual(expected);

@@ -25,7 +25,8 @@ const CASES: GradientCase[] = [
   {
     name: "FusedConv2D with bias, 3x3 same (every conv layer)",
     shapes: [[2, 6, 6, 3], [3, 3, 3, 4], [4]],
-    loss: (x, w, b) => weighted(tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: "same", bias: b })),
+    loss: (x, w, b) =>
+      weighted(tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: "same", bias: b })),
   },
   {
     name: "_FusedMatMul with bias (EmbedFC)",
@@ -49,8 +50,16 @@ const CASES: GradientCase[] = [
       return weighted(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))));
     },
   },
-  { name: "AvgPool 4x4 valid (to_vec)", shapes: [[2, 4, 4, 3]], loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, 4, 4, "valid")) },
-  { name: "AvgPool 3x3 stride 2 same", shapes: [[2, 7, 6, 3]], loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, 3, 2, "same")) },
+  {
+    name: "AvgPool 4x4 valid (to_vec)",
+    shapes: [[2, 4, 4, 3]],
+    loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, 4, 4, "valid")),
+  },
+  {
+    name: "AvgPool 3x3 stride 2 same",
+    shapes: [[2, 7, 6, 3]],
+    loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, 3, 2, "same")),
+  },
   {
     name: "Relu, Concat, Transpose, Reshape (up path)",
     shapes: [[2, 3, 3, 4], [2, 3, 3, 2]],

@@ -6,9 +6,11 @@
  *
  * which is itself a convolution: x with batch and channels swapped ([C, H, W, N]) correlated with
  * dy as the filter ([Ho, Wo, N, O]), the filter dilated by the forward stride, over the forward
- * padding. One XNNPACK convolution then does all the multiply-adds (measured at batch 100,
- * 16x16x64 -> 64: about 1.6x a forward convolution, the rest is the two transposes), where an
- * im2col matrix product through wasm's BatchMatMul was 3-7x slower.
+ * padding. One XNNPACK convolution then does all the multiply-adds. Its reduction is long
+ * (Ho*Wo*N terms per output), so it runs slower than the forward: over a ContextUnet training step
+ * at batch 100, the 21 filter gradients took ~1.8x the 21 forward convolutions. Measured and
+ * slower: im2col with one matrix product (3-7x), the batch split into chunks (per-call overhead),
+ * a depthwise convolution with channel multiplier O plus a reduction over N.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
@@ -31,7 +33,8 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs?: Nam
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== outChannels) {
     throw new Error(
       `${Conv2DBackpropFilter} (wasm): dy has shape [${dy.shape}], expected ` +
-        `[${info.batchSize}, ${info.outHeight}, ${info.outWidth}, ${outChannels}] for x [${x.shape}] and filter [${filterShape}].`,
+        `[${info.batchSize}, ${info.outHeight}, ${info.outWidth}, ${outChannels}] ` +
+        `for x [${x.shape}] and filter [${filterShape}].`,
     );
   }
   return tf.tidy(() => {

@@ -31,7 +31,8 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs?: Name
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== info.outChannels) {
     throw new Error(
       `${Conv2DBackpropInput} (wasm): dy has shape [${dy.shape}], expected ` +
-        `[${info.batchSize}, ${info.outHeight}, ${info.outWidth}, ${info.outChannels}] for input [${inputShape}] and filter [${filter.shape}].`,
+        `[${info.batchSize}, ${info.outHeight}, ${info.outWidth}, ${info.outChannels}] ` +
+        `for input [${inputShape}] and filter [${filter.shape}].`,
     );
   }
   return tf.tidy(() => {

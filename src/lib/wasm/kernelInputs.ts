@@ -8,10 +8,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 /** The engine hands ops' inputs to kernels as Tensors; anything else is a caller we do not support. */
-export function inputTensor<R extends tf.Rank>(info: tf.TensorInfo | undefined, name: string, kernel: string): tf.Tensor<R> {
+export function inputTensor<R extends tf.Rank>(
+  info: tf.TensorInfo | undefined,
+  name: string,
+  kernel: string,
+): tf.Tensor<R> {
   if (!(info instanceof tf.Tensor)) {
+    const what = info === undefined ? "missing" : "a bare TensorInfo";
     throw new Error(
-      `${kernel} (wasm, sprite-diffusion): input "${name}" is ${info === undefined ? "missing" : "a bare TensorInfo"}; ` +
+      `${kernel} (wasm, sprite-diffusion): input "${name}" is ${what}; ` +
         "this kernel is built from tf ops and must be called through tf.engine().runKernel with Tensor inputs.",
     );
   }

@@ -9,7 +9,10 @@
  *      per core), i.e. os.cpus().length / 2, which is 1 on a 2-core machine.
  * (2) is fixed by a Worker subclass that runs the same worker script from source and points it at
  * the module's file; (3) by reporting twice the wanted thread count to that one call. Measured on
- * this 2-core VM: 2 threads run XNNPACK convolutions and matrix products 1.8-1.9x faster.
+ * this 2-core VM with its second core free: 2 threads ran XNNPACK convolutions and matrix products
+ * 1.8-1.9x faster. With another process saturating a core there is no gain (2 threads were 0-10%
+ * slower than 1): set SPRITE_DIFFUSION_WASM_THREADS=1 on a busy machine. The pool speeds up
+ * XNNPACK's convolutions and matrix products; most other tfjs kernels are single-threaded loops.
  */
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
