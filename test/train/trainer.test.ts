@@ -163,7 +163,13 @@ describe("Trainer", () => {
     model.dispose();
   });
 
-  it("leaks no tensors across steps", async () => {
+  it("leaks no tensors across steps, nor once disposed (with EMA too)", async () => {
+    const before = tf.memory().numTensors;
+    const withAverage = new Trainer(new ContextUnet(SMALL), tinyData(), { epochs: 1, batchSize: 8, emaDecay: 0.99 });
+    await withAverage.run();
+    withAverage.dispose();
+    withAverage.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     const { model, trainer } = makeTrainer(3);
     const counts: number[] = [];
     await trainer.run({ onStep: () => void counts.push(tf.memory().numTensors) });

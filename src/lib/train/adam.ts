@@ -42,8 +42,10 @@ export class Adam {
     this.variables = this.keys.map((key) => parameters.get(key)!);
     this.sizes = this.variables.map((v) => v.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.firstMoment = tf.variable(tf.zeros([total]), false);
-    this.secondMoment = tf.variable(tf.zeros([total]), false);
+    const zeros = tf.zeros([total]);
+    this.firstMoment = tf.variable(zeros, false);
+    this.secondMoment = tf.variable(zeros, false);
+    zeros.dispose(); // tf.variable takes its own reference
   }
 
   /** Applies one update with learning rate `lr`; `grads` maps variable names to gradients. */

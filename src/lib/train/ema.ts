@@ -14,7 +14,11 @@ export class WeightAverage {
     readonly decay: number,
   ) {
     if (!(decay > 0 && decay < 1)) throw new Error(`EMA decay must be in (0, 1), got ${decay}.`);
-    for (const [key, variable] of parameters) this.shadow.set(key, tf.variable(variable.clone(), false));
+    for (const [key, variable] of parameters) {
+      const copy = variable.clone();
+      this.shadow.set(key, tf.variable(copy, false));
+      copy.dispose(); // tf.variable takes its own reference
+    }
   }
 
   update(): void {
