@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { permute, toTorchLayout, weightsFromTorch } from "../../src/lib/model/torchLayout";
+import { relativeError } from "../helpers/relativeError";
 import { useFastestBackend } from "../helpers/backends";
 import { type TorchDump, loadTorchDump, torchUnavailable } from "../helpers/torchReference";
 
@@ -28,16 +29,6 @@ function normRelativeError(ours: ArrayLike<number>, reference: ArrayLike<number>
   return Math.sqrt(diff / norm);
 }
 
-/** max |a - b| / (max |b| + tiny): relative to the reference's scale. */
-function relativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - reference[i]));
-    scale = Math.max(scale, Math.abs(reference[i]));
-  }
-  return diff / scale;
-}
 
 describe.skipIf(unavailable !== null)(`ContextUnet matches PyTorch (${unavailable ?? "reference present"})`, () => {
   let dump: TorchDump;

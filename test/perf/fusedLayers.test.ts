@@ -10,6 +10,7 @@ import { initBackend } from "../../src/lib/backend";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { gelu } from "../../src/lib/model/layers";
 import type { WeightMap } from "../../src/lib/model/parameters";
+import { relativeError } from "../helpers/relativeError";
 import { fusedNative, setFusedKernels } from "../../src/lib/perf/native";
 
 /** Why native TensorFlow cannot load here, or null when it registered its backend. */
@@ -24,16 +25,6 @@ function nativeUnavailable(): string | null {
 
 const unavailable = nativeUnavailable();
 
-/** max |a - b| / max |b|. */
-function relativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - reference[i]));
-    scale = Math.max(scale, Math.abs(reference[i]));
-  }
-  return diff / scale;
-}
 
 describe.skipIf(unavailable !== null)(`fused native kernels (${unavailable ?? "tensorflow backend"})`, () => {
   let model: ContextUnet;

@@ -65,17 +65,6 @@ export async function readOn(backend: string, f: () => tf.Tensor | tf.Tensor[]):
   return values;
 }
 
-/** max |ours - reference| / max |reference|: the error relative to the reference's scale. */
-export function relativeError(ours: ArrayLike<number>, reference: ArrayLike<number>, scaleFloor = 1e-30): number {
-  if (ours.length !== reference.length) throw new Error(`lengths differ: ${ours.length} vs ${reference.length}`);
-  let diff = 0;
-  let scale = scaleFloor;
-  for (let i = 0; i < reference.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - reference[i]));
-    scale = Math.max(scale, Math.abs(reference[i]));
-  }
-  return diff / scale;
-}
 
 export function maxAbs(values: ArrayLike<number>): number {
   let m = 0;
@@ -121,3 +110,5 @@ export function centralDifferences(loss: (v: Float32Array) => number, at: Float3
   }
   return grad;
 }
+
+export { relativeError } from "../helpers/relativeError";
