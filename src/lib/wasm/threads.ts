@@ -11,7 +11,7 @@
  * the module's file; (3) by reporting twice the wanted thread count to that one call. Measured on
  * this 2-core VM with its second core free: 2 threads ran XNNPACK convolutions and matrix products
  * 1.8-1.9x faster. With another process saturating a core there is no gain (2 threads were 0-10%
- * slower than 1): set SPRITE_DIFFUSION_WASM_THREADS=1 on a busy machine. The pool speeds up
+ * slower than 1). Threads are opt-in (SPRITE_DIFFUSION_WASM_THREADS=2): see defaultWasmThreads. The pool speeds up
  * XNNPACK's convolutions and matrix products; most other tfjs kernels are single-threaded loops.
  */
 import * as path from "path";
@@ -37,7 +37,11 @@ function wasmPackage(): WasmPackage {
   return require("@tensorflow/tfjs-backend-wasm") as WasmPackage;
 }
 
-/** The thread count used when none is requested: this machine's cores, within 1..8. */
+/**
+ * The thread count used when none is requested: 1. The threaded pool is opt-in
+ * (SPRITE_DIFFUSION_WASM_THREADS=2 or more): in the benchmark's worker processes it was seen to
+ * hang (every thread asleep) under load, which a fallback backend must never do.
+ */
 export function defaultWasmThreads(): number {
   const fromEnv = process.env[WASM_THREADS_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
@@ -47,6 +51,11 @@ export function defaultWasmThreads(): number {
     }
     return Math.min(n, MAX_THREADS);
   }
+  return 1;
+}
+
+/** This machine's cores, within 1..8: the count to ask for when opting in to threads. */
+export function availableWasmThreads(): number {
   const os = nodeOs();
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, MAX_THREADS));
