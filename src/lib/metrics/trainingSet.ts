@@ -7,10 +7,11 @@
  * are lower bounds) and `exact` says so.
  */
 import { existsSync } from "node:fs";
+import { relative } from "node:path";
 import { epochOrder } from "../data/batches";
 import { type SpriteDataset, fingerprint, loadSpriteDataset, subsetDataset } from "../data/dataset";
 import type { CheckpointManifest } from "../train/checkpoint";
-import { projectPath, realSpriteSet } from "./realSprites";
+import { PROJECT_ROOT, projectPath, realSpriteSet } from "./realSprites";
 
 /** The stream src/cli/train.ts draws its --subset from: epochOrder(count, seed, SUBSET_STREAM). */
 const SUBSET_STREAM = 0x5b5e7;
@@ -39,25 +40,27 @@ function manifestFiles(manifest: CheckpointManifest): SpriteDataset | null {
 export function diffusionTrainingSet(manifest: CheckpointManifest): DiffusionTrainingSet {
   const wanted = manifest.data;
   const dataset = manifestFiles(manifest);
+  // The files as the project sees them (manifests may hold absolute paths of the training machine).
+  const source = wanted ? wanted.source.split(" + ").map((p) => relative(PROJECT_ROOT, projectPath(p))).join(" + ") : "(not recorded)";
   if (wanted && dataset) {
     const all = Int32Array.from({ length: dataset.count }, (_, i) => i);
     if (wanted.count === dataset.count && fingerprint(dataset) === wanted.fingerprint) {
-      return { dataset, indices: all, exact: true, note: `all ${dataset.count} sprites of ${wanted.source}` };
+      return { dataset, indices: all, exact: true, note: `all ${dataset.count} sprites of ${source}` };
     }
     const seed = manifest.training?.config.seed ?? 0;
     if (wanted.count < dataset.count) {
       const subset = epochOrder(dataset.count, seed, SUBSET_STREAM).slice(0, wanted.count).sort();
       if (fingerprint(subsetDataset(dataset, subset)) === wanted.fingerprint) {
-        return { dataset, indices: subset, exact: true, note: `the seeded subset of ${wanted.count} of ${wanted.source} (fingerprint ${wanted.fingerprint} matches)` };
+        return { dataset, indices: subset, exact: true, note: `the seeded subset of ${wanted.count} of ${source} (fingerprint ${wanted.fingerprint} matches)` };
       }
     }
-    return { dataset, indices: all, exact: false, note: `${wanted.source} (all ${dataset.count}; the ${wanted.count} training sprites could not be recovered, distances are lower bounds)` };
+    return { dataset, indices: all, exact: false, note: `${source} (all ${dataset.count}; the ${wanted.count} training sprites could not be recovered, distances are lower bounds)` };
   }
   const project = realSpriteSet();
   return {
     dataset: project.dataset,
     indices: Int32Array.from({ length: project.dataset.count }, (_, i) => i),
     exact: false,
-    note: `the project's sprite set in ${project.dir} (the checkpoint's data files ${wanted?.source ?? "(not recorded)"} are missing; distances are to a stand-in)`,
+    note: `the project's sprite set in ${relative(PROJECT_ROOT, project.dir)} (the checkpoint's data files ${source} are missing; distances are to a stand-in)`,
   };
 }
