@@ -4,11 +4,9 @@
  * float32 tensors that the manifest names and hashes. Written atomically, as the diffusion
  * checkpoints are: tensor file first under a new name, then the manifest, then old tensor files go.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { WeightMap } from "../model/parameters";
-import { writeFileAtomic } from "../train/atomicFile";
+import { type TensorIndex, commitManifest, readTensorFile, writeTensorFile } from "../train/tensorFile";
 import { SpriteClassifier, type SpriteClassifierConfig } from "./classifier";
 import type { ClassifierEpochReport, ClassifierScore, ClassifierTrainConfig } from "./classifierTraining";
 import { projectPath } from "./realSprites";
@@ -32,7 +30,7 @@ export interface ClassifierManifest {
   training: { config: ClassifierTrainConfig; history: ClassifierEpochReport[]; backend: string };
   /** Its score on the held-out split, measured when it was saved. */
   heldOutScore: ClassifierScore;
-  tensors: { file: string; sha256: string; entries: Array<{ name: string; shape: number[]; offset: number }> };
+  tensors: TensorIndex;
 }
 
 /** Writes the classifier's weights and `fields` into `dir` (relative to the project root). */
@@ -40,20 +38,7 @@ export async function saveClassifier(dir: string, classifier: SpriteClassifier, 
   const folder = projectPath(dir);
   mkdirSync(folder, { recursive: true });
   const weights = await classifier.getWeights();
-  const entries: ClassifierManifest["tensors"]["entries"] = [];
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, tensor] of Object.entries(weights)) {
-    entries.push({ name, shape: tensor.shape, offset });
-    const data = Float32Array.from(tensor.data);
-    chunks.push(new Uint8Array(data.buffer));
-    offset += data.length;
-  }
-  const hash = createHash("sha256");
-  for (const chunk of chunks) hash.update(chunk);
-  const sha256 = hash.digest("hex");
-  const file = `tensors-${sha256.slice(0, 12)}.bin`;
-  writeFileAtomic(join(folder, file), chunks);
+  const tensors = writeTensorFile(folder, [{ weights }]);
   const manifest: ClassifierManifest = {
     format: CLASSIFIER_FORMAT,
     formatVersion: CLASSIFIER_FORMAT_VERSION,
@@ -65,12 +50,9 @@ export async function saveClassifier(dir: string, classifier: SpriteClassifier, 
     split: fields.split,
     training: fields.training,
     heldOutScore: fields.heldOutScore,
-    tensors: { file, sha256, entries },
+    tensors,
   };
-  writeFileAtomic(join(folder, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
-  for (const name of readdirSync(folder)) {
-    if (name.startsWith("tensors-") && name.endsWith(".bin") && name !== file) unlinkSync(join(folder, name));
-  }
+  commitManifest(folder, MANIFEST, manifest);
   return manifest;
 }
 
@@ -91,18 +73,7 @@ export function readClassifierManifest(dir: string = DEFAULT_CLASSIFIER_DIR): Cl
  */
 export function loadClassifier(dir: string = DEFAULT_CLASSIFIER_DIR): { classifier: SpriteClassifier; manifest: ClassifierManifest } {
   const manifest = readClassifierManifest(dir);
-  const tensorPath = join(projectPath(dir), manifest.tensors.file);
-  if (!existsSync(tensorPath)) throw new Error(`Classifier ${projectPath(dir)}: its tensor file ${manifest.tensors.file} is missing.`);
-  const bytes = readFileSync(tensorPath);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  if (sha256 !== manifest.tensors.sha256) throw new Error(`Classifier ${tensorPath} does not match the sha256 in its manifest: the file is damaged.`);
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  const weights: WeightMap = {};
-  for (const entry of manifest.tensors.entries) {
-    const size = entry.shape.reduce((a, b) => a * b, 1);
-    if (entry.offset + size > floats.length) throw new Error(`Classifier ${tensorPath} is truncated: "${entry.name}" ends past its ${floats.length} values.`);
-    weights[entry.name] = { shape: entry.shape, data: floats.slice(entry.offset, entry.offset + size) };
-  }
+  const weights = readTensorFile(projectPath(dir), manifest.tensors, "Classifier").get("") ?? {};
   const classifier = new SpriteClassifier(manifest.config);
   try {
     classifier.setWeights(weights);

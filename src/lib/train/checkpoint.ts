@@ -7,13 +7,12 @@
  * rename), then the manifest is replaced the same way, then the old tensor file is removed.
  * A crash at any moment leaves a manifest that points to a complete tensor file.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LinearScheduleConfig } from "../diffusion/schedule";
 import type { ContextUnetConfig } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
-import { writeFileAtomic } from "./atomicFile";
+import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile } from "./tensorFile";
 import type { TrainConfig } from "./config";
 import type { EpochReport, TrainingPosition } from "./trainer";
 
@@ -24,12 +23,8 @@ export const MANIFEST_FILE = "manifest.json";
 /** Which part of the state a tensor belongs to. */
 export type TensorGroup = "model" | "optimizer" | "ema";
 
-export interface TensorEntry {
-  name: string;
+export interface TensorEntry extends TensorIndexEntry {
   group: TensorGroup;
-  shape: number[];
-  /** Offset in float32 elements from the start of the tensor file. */
-  offset: number;
 }
 
 export interface CheckpointManifest {
@@ -61,34 +56,19 @@ export function saveCheckpoint(
   state: { model: WeightMap; optimizer?: WeightMap | null; ema?: WeightMap | null },
 ): CheckpointManifest {
   mkdirSync(dir, { recursive: true });
-  const entries: TensorEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  const groups: Array<[TensorGroup, WeightMap | null | undefined]> = [["model", state.model], ["optimizer", state.optimizer], ["ema", state.ema]];
-  for (const [group, weights] of groups) {
-    for (const [name, tensor] of Object.entries(weights ?? {})) {
-      entries.push({ name, group, shape: tensor.shape, offset });
-      const data = Float32Array.from(tensor.data); // a fresh, aligned copy (little-endian on x86 and ARM)
-      chunks.push(new Uint8Array(data.buffer));
-      offset += data.length;
-    }
-  }
-  const hash = createHash("sha256");
-  for (const chunk of chunks) hash.update(chunk);
-  const sha256 = hash.digest("hex");
-  const file = `tensors-${sha256.slice(0, 12)}.bin`;
-  writeFileAtomic(join(dir, file), chunks);
+  const tensors = writeTensorFile(dir, [
+    { group: "model", weights: state.model },
+    { group: "optimizer", weights: state.optimizer ?? {} },
+    { group: "ema", weights: state.ema ?? {} },
+  ]);
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     createdAt: new Date().toISOString(),
     ...fields,
-    tensors: { file, sha256, entries },
+    tensors: tensors as { file: string; sha256: string; entries: TensorEntry[] },
   };
-  writeFileAtomic(join(dir, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
-  for (const name of readdirSync(dir)) {
-    if (name.startsWith("tensors-") && name.endsWith(".bin") && name !== file) unlinkSync(join(dir, name));
-  }
+  commitManifest(dir, MANIFEST_FILE, manifest);
   return manifest;
 }
 
@@ -105,25 +85,10 @@ export function loadCheckpoint(dir: string): CheckpointContents {
   if (manifest.format !== CHECKPOINT_FORMAT || manifest.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
     throw new Error(`${manifestPath} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_FORMAT_VERSION} manifest (format "${manifest.format}" v${manifest.formatVersion}).`);
   }
-  const tensorPath = join(dir, manifest.tensors.file);
-  if (!existsSync(tensorPath)) throw new Error(`Checkpoint ${dir}: its tensor file ${manifest.tensors.file} is missing.`);
-  const bytes = readFileSync(tensorPath);
-  const expectedBytes = manifest.tensors.entries.reduce((n, e) => n + 4 * e.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.length !== expectedBytes) {
-    throw new Error(`Checkpoint ${tensorPath} has ${bytes.length} bytes, the manifest needs ${expectedBytes}: the file is truncated or damaged.`);
-  }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  if (sha256 !== manifest.tensors.sha256) {
-    throw new Error(`Checkpoint ${tensorPath} does not match the sha256 in its manifest: the file is damaged.`);
-  }
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  const groups: Record<TensorGroup, WeightMap> = { model: {}, optimizer: {}, ema: {} };
-  for (const entry of manifest.tensors.entries) {
-    const size = entry.shape.reduce((a, b) => a * b, 1);
-    groups[entry.group][entry.name] = { shape: entry.shape, data: floats.slice(entry.offset, entry.offset + size) };
-  }
+  const groups = readTensorFile(dir, manifest.tensors, "Checkpoint");
+  const group = (name: TensorGroup) => groups.get(name) ?? {};
   const orNull = (w: WeightMap) => (Object.keys(w).length > 0 ? w : null);
-  return { manifest, model: groups.model, optimizer: orNull(groups.optimizer), ema: orNull(groups.ema) };
+  return { manifest, model: group("model"), optimizer: orNull(group("optimizer")), ema: orNull(group("ema")) };
 }
 
 /**
