@@ -4,7 +4,7 @@
  * after every epoch (and on Ctrl-C), weights-only snapshots at chosen epochs, and a training log.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
@@ -13,6 +13,7 @@ import { fingerprint, loadSpriteDataset, subsetDataset } from "../lib/data/datas
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
 import { ContextUnet } from "../lib/model/contextUnet";
 import { renderGridPng } from "../lib/render/grid";
+import { PROJECT_ROOT } from "../lib/metrics/realSprites";
 import { MANIFEST_FILE } from "../lib/train/checkpoint";
 import { Trainer, spriteTrainingData } from "../lib/train/trainer";
 import { type DataInfo, resumeTraining, saveTrainingCheckpoint } from "../lib/train/trainingCheckpoint";
@@ -31,7 +32,8 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
   --snapshots LIST     epochs to keep weights-only copies of, e.g. 0,4,8 (default: none)
   --images F --labels F  .npy files (default: the project's set in ${DEFAULT_SPRITE_DIR})
   --resume             continue from the checkpoint in --out
-  --max-minutes M      stop cleanly (with a checkpoint) after M minutes`;
+  --max-minutes M      stop cleanly (with a checkpoint) after M minutes
+Two trainings on a 2-core machine: run them at once with TF_NUM_INTRAOP_THREADS=1 each (environment.md).`;
 
 function parse() {
   const { values } = parseArgs({
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     const chosen = epochOrder(dataset.count, seed, 0x5b5e7).slice(0, Number(args.subset)).sort();
     dataset = subsetDataset(dataset, chosen);
   }
-  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: `${files.images} + ${files.labels}` };
+  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: `${relative(PROJECT_ROOT, files.images)} + ${relative(PROJECT_ROOT, files.labels)}` };
   const snapshots = new Set(args.snapshots.split(",").filter(Boolean).map(Number));
 
   const model = new ContextUnet({}, seed);
