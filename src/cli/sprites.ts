@@ -6,11 +6,10 @@
  *   makes sure DIR holds the set its committed manifest describes, generating it if missing
  *   (what the set-up script runs on a fresh clone).
  */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { initBackend } from "../lib/backend";
 import { renderGridPng } from "../lib/render/grid";
 import {
   DEFAULT_SPRITE_DIR,
@@ -34,7 +33,7 @@ function parseInteger(value: string | undefined, name: string, fallback: number)
 
 /** One PNG per class: 8 x 8 distinct bases, scaled 4x, named contact_<k>_<class>.png. */
 async function writeContactSheets(set: SpriteSet, dir: string): Promise<string[]> {
-  await tf.setBackend("cpu");
+  await initBackend("cpu"); // pixel copies only; this also keeps tfjs's cpu banner out of the log
   const written: string[] = [];
   const dataset = { count: set.count, pixels: set.images, classes: set.classes, source: { images: "generated", labels: "generated" } };
   SPRITE_CLASS_NAMES.forEach((name, k) => {
