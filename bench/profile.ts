@@ -6,7 +6,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../src/lib/backend";
 import { courseSchedule } from "../src/lib/diffusion/schedule";
+import { oneHotContexts } from "../src/lib/data/dataset";
 import { ContextUnet } from "../src/lib/model/contextUnet";
+import { type RunningStatUpdate, commitStatUpdates } from "../src/lib/model/layers";
 import { Adam } from "../src/lib/train/adam";
 import { diffusionLoss } from "../src/lib/train/diffusionLoss";
 
@@ -22,11 +24,9 @@ async function main(): Promise<void> {
   const mode = flag("mode", "train");
   const byShape = process.argv.includes("--by-shape");
   const model = new ContextUnet({}, 0);
-  const store = model.parameters;
-  const keys = store.keys().filter((k) => store.spec(k).trainable);
-  const adam = new Adam(new Map(keys.map((k) => [k, store.get(k)])));
+  const adam = new Adam(model.trainableParameters());
   const x0 = tf.randomUniform([batch, 16, 16, 3], -1, 1, "float32", 1) as tf.Tensor4D;
-  const context = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), "int32"), 5), "float32") as tf.Tensor2D;
+  const context = oneHotContexts(Array.from({ length: batch }, (_, i) => i % 5));
   const t = Int32Array.from({ length: batch }, (_, i) => 1 + ((i * 37) % 500));
   const noise = tf.randomNormal([batch, 16, 16, 3], 0, 1, "float32", 2) as tf.Tensor4D;
   const step = () => {
@@ -34,9 +34,15 @@ async function main(): Promise<void> {
       tf.tidy(() => model.predictNoise(x0, 0.5, context).dataSync());
       return;
     }
-    const { value, grads } = tf.variableGrads(() => diffusionLoss(model, courseSchedule, x0, context, { t, noise }), model.trainableVariables());
+    let statUpdates: RunningStatUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const { loss, statUpdates: updates } = diffusionLoss(model, courseSchedule, x0, context, { t, noise });
+      statUpdates = updates;
+      return loss;
+    }, model.trainableVariables());
     value.dataSync();
     value.dispose();
+    commitStatUpdates(statUpdates);
     adam.apply(grads, 1e-3);
     tf.dispose(Object.values(grads));
   };

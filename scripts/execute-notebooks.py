@@ -16,6 +16,10 @@ fails the notebook when
 Quick mode is the caller's: set SPRITE_DIFFUSION_QUICK=1 in the environment (the kernel
 inherits it) to shrink the lessons' work.
 
+--rerun runs every code cell twice in a row, as a learner who re-runs cells does, and expects
+twice the images and plots. A lesson's closing cell (`lesson.checkTensors()`) throws when the
+tensor count is not back at its baseline, so a cell that leaks on a re-run fails the notebook.
+
 --out DIR writes each executed notebook to DIR/<name>.ipynb. --report DIR writes, per notebook,
 DIR/<name>/<name>.ipynb, DIR/<name>/<name>.html (nbconvert's lab template; images are inline,
 plots carry plotly.js and formulas MathJax, so the page needs no network) and DIR/<name>/images/cell<NN>-<k>.png|gif,
@@ -32,6 +36,7 @@ import os
 import re
 import sys
 import time
+from copy import deepcopy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +66,12 @@ def first_lines(text: str, count: int = 12) -> str:
 class Run:
     """One notebook's execution: the client, its hooks' records, and the checks afterwards."""
 
-    def __init__(self, path: Path, kernel: str, timeout: int):
+    def __init__(self, path: Path, kernel: str, timeout: int, rerun: bool = False):
         self.path = path
         self.nb = nbformat.read(path, as_version=4)
+        self.runs_per_cell = 2 if rerun else 1
+        if rerun:
+            self.nb.cells = [copy for cell in self.nb.cells for copy in ([cell, self._second_run(cell)] if cell.cell_type == "code" else [cell])]
         self.replies: dict[int, str] = {}
         self.cell_seconds: dict[int, float] = {}
         self.started = time.monotonic()
@@ -80,6 +88,13 @@ class Run:
             on_cell_executed=self._cell_done,
         )
         self._cell_started = 0.0
+
+    @staticmethod
+    def _second_run(cell):
+        again = deepcopy(cell)
+        if "id" in again:
+            again["id"] = f"{cell['id']}-again"  # cell ids are unique within a notebook
+        return again
 
     def _kernel_ready(self, notebook) -> None:
         self.kernel_ready_seconds = time.monotonic() - self.started
@@ -161,11 +176,13 @@ class Run:
         if "expected_images" not in declared:
             return ["metadata.sprite_diffusion.expected_images is missing: declare how many image outputs the notebook shows"]
         images, plots = self._count_outputs()
+        runs = self.runs_per_cell
+        times = "" if runs == 1 else f" x {runs} runs per cell"
         errors = []
-        if images != declared["expected_images"]:
-            errors.append(f"{images} image outputs (image/png or image/gif), metadata expects {declared['expected_images']}")
-        if "expected_plots" in declared and plots != declared["expected_plots"]:
-            errors.append(f"{plots} plotly charts, metadata expects {declared['expected_plots']}")
+        if images != declared["expected_images"] * runs:
+            errors.append(f"{images} image outputs (image/png or image/gif), metadata expects {declared['expected_images']}{times}")
+        if "expected_plots" in declared and plots != declared["expected_plots"] * runs:
+            errors.append(f"{plots} plotly charts, metadata expects {declared['expected_plots']}{times}")
         return errors
 
 
@@ -216,6 +233,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     parser.add_argument("--out", type=Path, help="write executed notebooks here")
     parser.add_argument("--report", type=Path, help="write executed notebook, HTML and images per notebook here")
+    parser.add_argument("--rerun", action="store_true", help="run every code cell twice in a row")
     args = parser.parse_args()
 
     results = []
@@ -225,7 +243,7 @@ def main() -> int:
             results.append({"notebook": str(path), "ok": False, "errors": [f"no such notebook: {path}"]})
             continue
         log(f"executing {path.name} (quick mode: {os.environ.get('SPRITE_DIFFUSION_QUICK') or 'off'})")
-        run = Run(path, args.kernel, args.timeout)
+        run = Run(path, args.kernel, args.timeout, rerun=args.rerun)
         result = run.execute()
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)

@@ -21,15 +21,9 @@ import {
   writeSpriteSet,
   type SpriteSet,
 } from "../lib/data/index";
+import { checkOutputFolder, numberOption, rejectTogether } from "./arguments";
 
 const USAGE = "usage: npm run sprites -- [--seed S] [--count N] [--variants V] [--out DIR] [--no-sheets] | --ensure [--out DIR]";
-
-function parseInteger(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}".\n${USAGE}`);
-  return parsed;
-}
 
 /** One PNG per class: 8 x 8 distinct bases, scaled 4x, named contact_<k>_<class>.png. */
 async function writeContactSheets(set: SpriteSet, dir: string): Promise<string[]> {
@@ -63,17 +57,19 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(USAGE);
   const out = values.out as string;
+  checkOutputFolder(out, "--out");
+  rejectTogether(values, "ensure", ["seed", "count", "variants", "no-sheets"]);
+  const whole = { integer: true, min: 0 };
+  const seed = numberOption(values.seed, "seed", whole) ?? 0;
+  const count = numberOption(values.count, "count", whole);
+  const variantsPerBase = numberOption(values.variants, "variants", whole);
   const started = Date.now();
   if (values.ensure) {
     const result = ensureSpriteSet(out);
     console.log(`${result.generated ? "generated" : "up to date"}: ${result.images}, ${result.labels} (${Date.now() - started} ms)`);
     return;
   }
-  const set = generateSpriteSet({
-    seed: parseInteger(values.seed, "seed", 0),
-    count: values.count === undefined ? undefined : parseInteger(values.count, "count", 0),
-    variantsPerBase: values.variants === undefined ? undefined : parseInteger(values.variants, "variants", 0),
-  });
+  const set = generateSpriteSet({ seed, count, variantsPerBase });
   const generatedMs = Date.now() - started;
   const manifest = writeSpriteSet(out, set);
   console.log(`generated ${set.count} sprites (${set.baseCount} bases x ${set.variantsPerBase}) with seed ${set.seed} in ${generatedMs} ms`);

@@ -11,7 +11,9 @@ import { SPRITE_CLASS_NAMES } from "../lib/data/sprites/classes";
 import { SpriteClassifier } from "../lib/metrics/classifier";
 import { DEFAULT_CLASSIFIER_DIR, saveClassifier } from "../lib/metrics/classifierFile";
 import { DEFAULT_CLASSIFIER_TRAINING, type ClassifierScore, scoreClassifier, trainClassifier } from "../lib/metrics/classifierTraining";
-import { CLASSIFIER_SPLIT, PROJECT_ROOT, projectPath, realSpriteSet } from "../lib/metrics/realSprites";
+import { PROJECT_ROOT, projectPath } from "../lib/data/projectRoot";
+import { CLASSIFIER_SPLIT, realSpriteSet } from "../lib/metrics/realSprites";
+import { checkOutputFolder } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run train-classifier -- [options]
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(config)) {
     if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, got ${value}.\n${USAGE}`);
   }
+  // Saved relative to the project root, as saveClassifier does.
+  checkOutputFolder(projectPath(values.out!), "--out");
   const backend = await initBackend();
   const log = new ProgressLine();
   log.log(describeBackend(backend));

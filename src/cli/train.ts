@@ -1,7 +1,8 @@
 /**
  * npm run train -- [--context] [--epochs 32] [--out models/context] [--resume] ...
- * Trains ContextUnet on the sprite set with the course's recipe, saving a resumable checkpoint
- * after every epoch (and on Ctrl-C), weights-only snapshots at chosen epochs, and a training log.
+ * Trains ContextUnet on the sprite set (or one's own images, with or without labels) with the
+ * course's recipe, saving a resumable checkpoint after every epoch (and on Ctrl-C), weights-only
+ * snapshots at chosen epochs, and a training log. Every option is checked before training starts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -9,14 +10,15 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
 import { epochOrder } from "../lib/data/batches";
-import { fingerprint, loadSpriteDataset, subsetDataset } from "../lib/data/dataset";
+import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, subsetDataset } from "../lib/data/dataset";
+import { PROJECT_ROOT } from "../lib/data/projectRoot";
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
 import { ContextUnet } from "../lib/model/contextUnet";
 import { renderGridPng } from "../lib/render/grid";
-import { PROJECT_ROOT } from "../lib/metrics/realSprites";
 import { MANIFEST_FILE } from "../lib/train/checkpoint";
 import { Trainer, spriteTrainingData } from "../lib/train/trainer";
 import { type DataInfo, resumeTraining, saveTrainingCheckpoint } from "../lib/train/trainingCheckpoint";
+import { checkOutputFolder, numberOption, requirePartner } from "./arguments";
 import { ProgressLine, formatDuration, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run train -- --out DIR [options]
@@ -30,13 +32,17 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
   --sample-every K     write a DDIM-25 sample grid to DIR/samples/epoch-NN.png every K epochs
   --subset N           train on a seeded subset of N sprites (default: all)
   --snapshots LIST     epochs to keep weights-only copies of, e.g. 0,4,8 (default: none)
-  --images F --labels F  .npy files (default: the project's set in ${DEFAULT_SPRITE_DIR})
+  --images F           your own sprites: uint8 (N, 16, 16, 3) .npy (default: the project's set in
+                       ${DEFAULT_SPRITE_DIR}); alone, it trains an unconditional model
+  --labels F           one-hot (N, 5) .npy labels of --images (needed with --context)
   --resume             continue from the checkpoint in --out
   --max-minutes M      stop cleanly (with a checkpoint) after M minutes
 Two trainings on a 2-core machine: run them at once with TF_NUM_INTRAOP_THREADS=1 each (environment.md).`;
 
-function parse() {
+/** The command's options, checked (the output folder, partner options, numbers); null for --help. */
+export function parseTrainArgs(args: string[]) {
   const { values } = parseArgs({
+    args,
     options: {
       out: { type: "string" },
       context: { type: "boolean", default: false },
@@ -55,45 +61,75 @@ function parse() {
       help: { type: "boolean", default: false },
     },
   });
-  if (values.help || !values.out) {
-    console.log(USAGE);
-    process.exit(values.help ? 0 : 2);
+  if (values.help) return null;
+  if (!values.out) throw new Error(`--out is required.\n${USAGE}`);
+  checkOutputFolder(values.out, "--out");
+  if (!values.resume && existsSync(join(values.out, MANIFEST_FILE))) {
+    throw new Error(`${values.out} already holds a checkpoint: pass --resume to continue it, or choose another --out.`);
   }
-  return values;
+  requirePartner(values, "labels", "images", "the labels belong to an images file; give both, or neither for the project's sprite set");
+  if (values.images !== undefined && values.labels === undefined && values.context) {
+    throw new Error(`--context trains on class labels, and --images ${values.images} comes without them: add --labels FILE (one-hot (N, 5), a row per image), or drop --context to train an unconditional model.`);
+  }
+  const snapshots = values.snapshots!.split(",").filter(Boolean).map((v) => numberOption(v, "snapshots", { integer: true, min: 0 })!);
+  return {
+    out: values.out,
+    images: values.images,
+    labels: values.labels,
+    context: values.context!,
+    epochs: numberOption(values.epochs, "epochs", { integer: true, min: 1 })!,
+    batch: numberOption(values.batch, "batch", { integer: true, min: 1 })!,
+    lr: numberOption(values.lr, "lr", { min: 0 })!,
+    seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
+    ema: numberOption(values.ema, "ema", { min: 0 }) ?? null,
+    sampleEvery: numberOption(values["sample-every"], "sample-every", { integer: true, min: 0 })!,
+    subset: numberOption(values.subset, "subset", { integer: true, min: 1 }),
+    snapshots: new Set(snapshots),
+    resume: values.resume!,
+    maxMinutes: numberOption(values["max-minutes"], "max-minutes", { min: 0 }),
+  };
+}
+
+/** The data to train on: --images with --labels, --images alone (no labels: unconditional), or the project's set. */
+function trainingFiles(args: { images?: string; labels?: string }): { dataset: SpriteDataset; source: string } {
+  const shown = (path: string) => relative(PROJECT_ROOT, path);
+  if (args.images !== undefined && args.labels !== undefined) {
+    return { dataset: loadSpriteDataset(args.images, args.labels), source: `${shown(args.images)} + ${shown(args.labels)}` };
+  }
+  if (args.images !== undefined) return { dataset: loadImagesOnlyDataset(args.images), source: shown(args.images) };
+  const files = ensureSpriteSet();
+  return { dataset: loadSpriteDataset(files.images, files.labels), source: `${shown(files.images)} + ${shown(files.labels)}` };
 }
 
 async function main(): Promise<void> {
-  const args = parse();
-  const out = args.out!;
+  const args = parseTrainArgs(process.argv.slice(2));
+  if (!args) return console.log(USAGE);
+  const { out, seed, snapshots } = args;
   const backend = await initBackend();
   const log = new ProgressLine();
   log.log(describeBackend(backend));
 
-  const files = args.images && args.labels ? { images: args.images, labels: args.labels } : ensureSpriteSet();
-  let dataset = loadSpriteDataset(files.images, files.labels);
-  const seed = Number(args.seed);
-  if (args.subset) {
-    const chosen = epochOrder(dataset.count, seed, 0x5b5e7).slice(0, Number(args.subset)).sort();
+  const files = trainingFiles(args);
+  let dataset = files.dataset;
+  if (args.subset !== undefined) {
+    const chosen = epochOrder(dataset.count, seed, 0x5b5e7).slice(0, args.subset).sort();
     dataset = subsetDataset(dataset, chosen);
   }
-  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: `${relative(PROJECT_ROOT, files.images)} + ${relative(PROJECT_ROOT, files.labels)}` };
-  const snapshots = new Set(args.snapshots.split(",").filter(Boolean).map(Number));
+  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
 
   const model = new ContextUnet({}, seed);
   const trainer = new Trainer(model, spriteTrainingData(dataset), {
-    epochs: Number(args.epochs),
-    batchSize: Number(args.batch),
-    learningRate: Number(args.lr),
+    epochs: args.epochs,
+    batchSize: args.batch,
+    learningRate: args.lr,
     useContext: args.context,
     seed,
-    emaDecay: args.ema ? Number(args.ema) : null,
-    sampleEvery: Number(args["sample-every"]),
+    emaDecay: args.ema,
+    sampleEvery: args.sampleEvery,
   });
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeTraining(out, trainer, data);
     log.log(`resumed from ${out} at epoch ${trainer.position.epoch}, step ${trainer.position.globalStep}`);
-  } else if (existsSync(join(out, MANIFEST_FILE))) {
-    throw new Error(`${out} already holds a checkpoint: pass --resume to continue it, or choose another --out.`);
   }
   log.log(`training on ${dataset.count} sprites, ${trainer.stepsPerEpoch} steps per epoch, ${model.parameterCount} parameters`);
 
@@ -103,7 +139,7 @@ async function main(): Promise<void> {
     stop = true;
     log.log("stopping after this step (Ctrl-C again to quit at once, losing the step)");
   });
-  const deadline = args["max-minutes"] ? Date.now() + Number(args["max-minutes"]) * 60_000 : Infinity;
+  const deadline = args.maxMinutes !== undefined ? Date.now() + args.maxMinutes * 60_000 : Infinity;
   const started = Date.now();
   const stepsAtStart = trainer.position.globalStep;
   const totalSteps = trainer.config.epochs * trainer.stepsPerEpoch;
@@ -167,7 +203,9 @@ function writeTrainingLog(out: string, trainer: Trainer, backend: string, data: 
   writeFileSync(join(out, "training-log.md"), text);
 }
 
-main().catch((error) => {
-  console.error(`train: ${(error as Error).message}`);
-  process.exit(1);
-});
+if (typeof require !== "undefined" && require.main === module) {
+  main().catch((error) => {
+    console.error(`train: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { registerNativeKernels } from "./perf";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
@@ -53,6 +54,8 @@ async function activate(name: BackendName, provider: { value: string }): Promise
       reasons.push(why);
     }
     if (!tf.findBackend("tensorflow")) return reasons.join("; ");
+    // TensorFlow's fused kernels for the model's own (src/lib/perf); other backends run the reference.
+    registerNativeKernels();
   } else if (name === "wasm") {
     try {
       require("@tensorflow/tfjs-backend-wasm");

@@ -6,6 +6,7 @@ export * from "./diffusion/scheduleTensors";
 export * from "./diffusion/forward";
 export * from "./diffusion/steps";
 export * from "./diffusion/sampling";
+export * from "./diffusion/samplers";
 export * from "./model/parameters";
 export * from "./model/layers";
 export * from "./model/blocks";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatNpy, parseNpy, writeNpy, type NpyArray } from "../../src/lib/data/npy";
-import { countClasses, fingerprint, loadSpriteDataset, sampleTensors, spriteDatasetFromArrays, subsetDataset } from "../../src/lib/data/dataset";
+import { countClasses, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, oneHotContexts, sampleTensors, spriteDatasetFromArrays, subsetDataset } from "../../src/lib/data/dataset";
 import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
 import { spriteSetArrays } from "../../src/lib/data/spriteFiles";
 
@@ -130,5 +130,42 @@ describe("sampleTensors and subsetDataset", () => {
     const labels = parseNpy(formatNpy(arrays.labels), "labels bytes");
     const data = spriteDatasetFromArrays(images, labels, { images: "images bytes", labels: "labels bytes" });
     expect(fingerprint(data)).toBe(fingerprint(loadSpriteDataset(imagesPath, labelsPath)));
+  });
+});
+
+describe("images without labels", () => {
+  it("load alone, keep their pixels, and give all-zero label rows (no context)", () => {
+    const data = loadImagesOnlyDataset(imagesPath);
+    expect(data.count).toBe(500);
+    expect(data.source).toEqual({ images: imagesPath, labels: null });
+    expect(Buffer.from(data.pixels).equals(Buffer.from(set.images))).toBe(true);
+    const { images, labels } = sampleTensors(data, [4, 2]);
+    const labelled = sampleTensors(loadSpriteDataset(imagesPath, labelsPath), [4, 2]);
+    expect(Array.from(images.dataSync())).toEqual(Array.from(labelled.images.dataSync()));
+    expect(labels.arraySync()).toEqual([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]);
+    tf.dispose([images, labels, labelled.images, labelled.labels]);
+    expect(subsetDataset(data, [1, 0]).source.labels).toBeNull();
+  });
+
+  it("are checked like labelled images", () => {
+    const nchw = writeArray("nchw-alone.npy", { dtype: "uint8", shape: [500, 3, 16, 16], data: set.images });
+    expect(() => loadImagesOnlyDataset(nchw)).toThrow(new RegExp(`${nchw}: wrong shape \\(500, 3, 16, 16\\) for images`));
+    expect(() => loadImagesOnlyDataset(labelsPath)).toThrow(/labels\.npy: images must be uint8/);
+  });
+});
+
+describe("oneHotContexts", () => {
+  it("makes one float32 one-hot row per class index, 5 classes unless told", () => {
+    const contexts = oneHotContexts([2, 0, 4]);
+    expect(contexts.dtype).toBe("float32");
+    expect(contexts.arraySync()).toEqual([[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 1]]);
+    const three = oneHotContexts(Uint8Array.of(1), 3);
+    expect(three.arraySync()).toEqual([[0, 1, 0]]);
+    tf.dispose([contexts, three]);
+  });
+
+  it("refuses a class outside 0..K-1 (tf.oneHot would give a silent row of zeros)", () => {
+    expect(() => oneHotContexts([0, 5])).toThrow("oneHotContexts: class 5 at position 1 is not a class index 0..4.");
+    expect(() => oneHotContexts([1.5], 3)).toThrow(/class 1.5 at position 0 is not a class index 0\.\.2/);
   });
 });

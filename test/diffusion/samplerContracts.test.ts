@@ -1,7 +1,7 @@
 /** Samplers' contracts: reproducibility, early stop, progress, errors and tensor hygiene. */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NoiseModel, ddimPlan, sampleDdim, sampleDdpm } from "../../src/lib/diffusion/sampling";
+import { type NoiseModel, ddimPlan, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise } from "../../src/lib/diffusion/sampling";
 import { courseSchedule as schedule } from "../../src/lib/diffusion/schedule";
 import { useTestBackend } from "../helpers/backends";
 import { MixtureOracle, patternImage } from "../helpers/oracle";
@@ -25,6 +25,26 @@ describe("sampler contracts", () => {
     expect(Array.from(p1.samples.dataSync())).toEqual(Array.from(p2.samples.dataSync()));
     expect(Array.from(p1.samples.dataSync())).not.toEqual(Array.from(p3.samples.dataSync()));
     tf.dispose([noise, ...[d1, d2, p1, p2, p3].flatMap((r) => [r.samples, r.frames!])]);
+  });
+
+  it("refuses a tensor x_T without a seed when the sampler draws step noise; needs none otherwise", async () => {
+    const noise = tf.randomNormal([2, 16, 16, 3], 0, 1, "float32", 12) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const pass = /x_T was given as a tensor without options\.seed.*pass \{ seed: S \}/;
+    await expect(sampleDdpm(oracle, schedule, noise, null)).rejects.toThrow(pass);
+    await expect(sampleDdim(oracle, schedule, noise, null, { steps: 5, eta: 0.5 })).rejects.toThrow(pass);
+    expect(tf.memory().numTensors).toBe(before);
+    // Deterministic samplers draw no step noise: no seed needed, and the result is repeatable.
+    const d1 = await sampleDdim(oracle, schedule, noise, null, { steps: 5 });
+    const d2 = await sampleDdim(oracle, schedule, noise, null, { steps: 5 });
+    const q = await sampleDdpmWithoutNoise(oracle, schedule, noise, null, { saveFrame: (t) => t > 495 });
+    expect(Array.from(d1.samples.dataSync())).toEqual(Array.from(d2.samples.dataSync()));
+    expect(q.completed).toBe(true);
+    // With a seed, DDPM from a tensor repeats itself.
+    const p1 = await sampleDdpm(oracle, schedule, noise, null, { seed: 3, saveFrame: () => false });
+    const p2 = await sampleDdpm(oracle, schedule, noise, null, { seed: 3, saveFrame: () => false });
+    expect(Array.from(p1.samples.dataSync())).toEqual(Array.from(p2.samples.dataSync()));
+    tf.dispose([noise, d1.samples, d1.frames!, d2.samples, d2.frames!, q.samples, q.frames!, p1.samples, p2.samples]);
   });
 
   it("reports progress every step and stops early when asked", async () => {

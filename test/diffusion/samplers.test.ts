@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NoiseModel, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise } from "../../src/lib/diffusion/sampling";
+import { type NoiseModel, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise, stepNoise } from "../../src/lib/diffusion/sampling";
+import { ddpmStep } from "../../src/lib/diffusion/steps";
 import { courseSchedule as schedule } from "../../src/lib/diffusion/schedule";
 import { useTestBackend } from "../helpers/backends";
 import { GaussianOracle, MixtureOracle, patternImage } from "../helpers/oracle";
@@ -175,5 +176,20 @@ describe("samplers against the exact denoiser of known data", () => {
     const values = r1.samples.dataSync();
     for (let i = 0; i < values.length; i += 97) expect(Math.abs(values[i] - a[i % D])).toBeLessThan(1e-4);
     tf.dispose([r1.samples, r1.frames!, r2.samples, r2.frames!]);
+  });
+
+  it("the DDPM loop written by hand on ddpmStep and stepNoise gives sampleDdpm's samples bit for bit", async () => {
+    const xT = tf.randomNormal([3, 16, 16, 3], 0, 1, "float32", 9) as tf.Tensor4D;
+    let x = xT.clone();
+    for (let t = schedule.T; t >= 1; t--) {
+      const next = tf.tidy(() => ddpmStep(x, mixture.predictNoise(x, t / schedule.T), t, schedule, t > 1 ? stepNoise(x.shape, 4, t) : null));
+      x.dispose();
+      x = next;
+    }
+    const library = await sampleDdpm(mixture, schedule, xT, null, { seed: 4, saveFrame: () => false });
+    const other = await sampleDdpm(mixture, schedule, xT, null, { seed: 5, saveFrame: () => false });
+    expect(Array.from(x.dataSync())).toEqual(Array.from(library.samples.dataSync()));
+    expect(Array.from(x.dataSync())).not.toEqual(Array.from(other.samples.dataSync())); // the seed matters
+    tf.dispose([xT, x, library.samples, other.samples]);
   });
 });

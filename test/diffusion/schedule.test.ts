@@ -38,4 +38,11 @@ describe("the course's linear schedule (T = 500)", () => {
     expect(() => linearSchedule({ T: 0, betaStart: 1e-4, betaEnd: 0.02 })).toThrow(/positive integer/);
     expect(() => linearSchedule({ T: 10, betaStart: 0.5, betaEnd: 0.1 })).toThrow(/betaStart <= betaEnd/);
   });
+
+  it("is one object per configuration, so a checkpoint loaded twice shares its device copies", () => {
+    expect(linearSchedule({ T: 500, betaStart: 1e-4, betaEnd: 0.02 })).toBe(courseSchedule);
+    const a = linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 });
+    expect(linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 })).toBe(a);
+    expect(linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.03 })).not.toBe(a);
+  });
 });

@@ -10,7 +10,8 @@ import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { loadClassifier } from "../../src/lib/metrics/classifierFile";
 import { findEvaluation, readEvaluations, recordEvaluation } from "../../src/lib/metrics/evaluationFile";
 import { type ModelEvaluation, evaluateDiffusionModel } from "../../src/lib/metrics/modelEvaluation";
-import { PROJECT_ROOT, realSpriteSet } from "../../src/lib/metrics/realSprites";
+import { PROJECT_ROOT } from "../../src/lib/data/projectRoot";
+import { realSpriteSet } from "../../src/lib/metrics/realSprites";
 import { diffusionTrainingSet } from "../../src/lib/metrics/trainingSet";
 import { type CheckpointManifest, saveCheckpoint } from "../../src/lib/train/checkpoint";
 import { COURSE_TRAIN_CONFIG } from "../../src/lib/train/config";
@@ -33,7 +34,7 @@ async function saveUntrainedCheckpoint(folder: string): Promise<CheckpointManife
       architecture: { name: "ContextUnet", config: { ...model.config }, parameterCount: model.parameterCount },
       schedule: { kind: "linear", ...COURSE_SCHEDULE_CONFIG },
       training: { epoch: 1, stepInEpoch: 0, globalStep: 5, config: { ...COURSE_TRAIN_CONFIG, useContext: true }, history: [] },
-      data: { fingerprint: fingerprint(subsetDataset(real.dataset, subset)), count: SUBSET, source: `${relative(PROJECT_ROOT, real.dataset.source.images)} + ${relative(PROJECT_ROOT, real.dataset.source.labels)}` },
+      data: { fingerprint: fingerprint(subsetDataset(real.dataset, subset)), count: SUBSET, source: `${relative(PROJECT_ROOT, real.dataset.source.images)} + ${relative(PROJECT_ROOT, real.dataset.source.labels!)}` },
       backend: tf.getBackend(),
     },
     { model: await model.getWeights() },
@@ -44,6 +45,10 @@ async function saveUntrainedCheckpoint(folder: string): Promise<CheckpointManife
 
 beforeAll(async () => {
   await useTestBackend();
+  // Leak checks start after a first forward pass: the layers keep a few constant scalars per backend.
+  const warm = new ContextUnet({ nFeat: 8 });
+  tf.tidy(() => warm.predictNoise(tf.zeros([1, 16, 16, 3]) as tf.Tensor4D, 0.5, null));
+  warm.dispose();
   shipped = loadClassifier();
   dir = mkdtempSync(join(tmpdir(), "evaluation-"));
 });
@@ -53,6 +58,15 @@ afterAll(() => {
 });
 
 describe("evaluateDiffusionModel", () => {
+  it("refuses a sampler choice the checkpoint's schedule cannot run, before sampling and without leaks", async () => {
+    await saveUntrainedCheckpoint(dir);
+    const before = tf.memory().numTensors;
+    const base = { checkpoint: dir, n: 10, seed: 0, classifier: shipped.classifier };
+    await expect(evaluateDiffusionModel({ ...base, sampler: "ddpm", steps: 25 })).rejects.toThrow(/steps belong to DDIM only/);
+    await expect(evaluateDiffusionModel({ ...base, sampler: "ddim", steps: 30 })).rejects.toThrow(/DDIM steps must divide T = 500/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("recovers a --subset run's training sprites by their fingerprint", async () => {
     const manifest = await saveUntrainedCheckpoint(dir);
     const training = diffusionTrainingSet(manifest);
@@ -67,7 +81,8 @@ describe("evaluateDiffusionModel", () => {
     const before = tf.memory().numTensors;
     const result = await evaluateDiffusionModel({ checkpoint: dir, sampler: "ddim", steps: 5, n: 150, seed: 1, classifier: shipped.classifier });
     expect(tf.memory().numTensors).toBe(before);
-    expect(result).toMatchObject({ sampler: "ddim", steps: 5, n: 150, seed: 1, epoch: 1 });
+    expect(result).toMatchObject({ sampler: "ddim", steps: 5, label: "DDIM-5", n: 150, seed: 1, epoch: 1 });
+    expect(result.eta).toBeUndefined();
     expect(result.sfd).toBeGreaterThan(10 * result.sfdFloor);
     expect(result.contextAccuracy).not.toBeNull();
     expect(Object.values(result.contextAccuracy!.counts).reduce((a, b) => a + b, 0)).toBe(150);
@@ -85,9 +100,11 @@ describe("evaluateDiffusionModel", () => {
     recordEvaluation(path, evaluated, classifier);
     recordEvaluation(path, { ...evaluated, sampler: "ddpm", steps: 500 }, classifier);
     recordEvaluation(path, { ...evaluated, sfd: 1 }, classifier);
+    recordEvaluation(path, { ...evaluated, eta: 0.5, sfd: 2 }, classifier);
     const file = readEvaluations(path);
-    expect(file.results.map((r) => `${r.sampler}-${r.steps}`)).toEqual(["ddim-5", "ddpm-500"]);
+    expect(file.results.map((r) => `${r.sampler}-${r.steps}-${r.eta ?? 0}`)).toEqual(["ddim-5-0", "ddim-5-0.5", "ddpm-500-0"]);
     expect(findEvaluation(file, evaluated.model, "ddim", 5)?.sfd).toBe(1);
+    expect(findEvaluation(file, evaluated.model, "ddim", 5, 0.5)?.sfd).toBe(2);
     expect(() => readEvaluations(join(dir, "missing.json"))).toThrow(/does not exist: record evaluations/);
   });
 });

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { type RunningStatUpdate, discardStatUpdates } from "../../src/lib/model/layers";
 import { permute, toTorchLayout, weightsFromTorch } from "../../src/lib/model/torchLayout";
 import { relativeError } from "../helpers/relativeError";
 import { useFastestBackend } from "../helpers/backends";
@@ -61,18 +62,23 @@ describe.skipIf(unavailable !== null)(`ContextUnet matches PyTorch (${unavailabl
   });
 
   it("agrees in inference mode (BatchNorm running statistics)", () => {
-    const y = model.predictNoise(x, t, c, { training: false });
+    const y = model.predictNoise(x, t, c);
     expect(relativeError(toNchw(y), dump.io.y_eval)).toBeLessThan(1e-4);
     y.dispose();
   });
 
   it("agrees in training mode (batch statistics), loss and gradients", () => {
-    const y = model.predictNoise(x, t, c, { training: true });
-    expect(relativeError(toNchw(y), dump.io.y_train)).toBeLessThan(1e-4);
-    y.dispose();
-    const { value, grads } = tf.variableGrads(() =>
-      tf.losses.meanSquaredError(x, model.predictNoise(x, t, c, { training: true })) as tf.Scalar,
-    );
+    const training = model.forwardTraining(x, t, c);
+    expect(relativeError(toNchw(training.predNoise), dump.io.y_train)).toBeLessThan(1e-4);
+    training.predNoise.dispose();
+    discardStatUpdates(training.statUpdates);
+    let statUpdates: RunningStatUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forwardTraining(x, t, c);
+      statUpdates = out.statUpdates;
+      return tf.losses.meanSquaredError(x, out.predNoise) as tf.Scalar;
+    });
+    discardStatUpdates(statUpdates);
     expect(Math.abs(value.dataSync()[0] - dump.io.loss) / dump.io.loss).toBeLessThan(1e-4);
     const errors: Record<string, number> = {};
     const byName = new Map(model.parameters.keys().map((k) => [model.parameters.get(k).name, k]));

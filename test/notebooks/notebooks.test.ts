@@ -1,10 +1,12 @@
 /**
  * Every lesson (notebooks/*.ipynb) and fixture notebook runs top to bottom through the real tslab
  * kernel (nbclient from .venv, scripts/execute-notebooks.py) in quick mode, without an error or
- * stderr output, and shows the number of images (and plots) its metadata declares. The checker
- * itself is shown to fail on the failures it exists to catch.
+ * stderr output, and shows the number of images (and plots) its metadata declares. Every lesson
+ * also runs with each code cell run twice in a row and still ends on its closing tensor check
+ * (which throws unless the count is back at the set-up's baseline). The checker itself is shown
+ * to fail on the failures it exists to catch.
  */
-import { mkdirSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { afterAll, expect, it } from "vitest";
 import { ROOT, describeWithPrerequisites, executeNotebooks, notebooksToExecute } from "./environment";
@@ -18,6 +20,19 @@ describeWithPrerequisites("notebooks through the tslab kernel", ["venv", "kernel
         extraArgs: ["--out", path.join(ROOT, ".tmp", "executed-notebooks")],
       });
       console.log(`${result.notebook}: kernel start ${result.kernel_start_seconds} s, cells ${result.execute_seconds} s`);
+      expect(result.errors).toEqual([]);
+      expect(result.ok).toBe(true);
+    }, 20 * MINUTES);
+  }
+
+  for (const notebook of notebooksToExecute().filter((n) => n.includes(`${path.sep}notebooks${path.sep}`) && !n.includes("fixtures"))) {
+    it(`${path.relative(ROOT, notebook)} runs with every code cell run twice and ends at its baseline tensor count`, async () => {
+      const cells = JSON.parse(readFileSync(notebook, "utf8")).cells as Array<{ cell_type: string; source: string | string[] }>;
+      const code = cells.filter((c) => c.cell_type === "code").map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
+      expect(code[0]).toMatch(/await startLesson\(\)/);
+      expect(code[code.length - 1].trim()).toBe("lesson.checkTensors();");
+      const [result] = await executeNotebooks([notebook], { extraArgs: ["--rerun"] });
+      console.log(`${result.notebook} (every cell twice): cells ${result.execute_seconds} s`);
       expect(result.errors).toEqual([]);
       expect(result.ok).toBe(true);
     }, 20 * MINUTES);
@@ -38,6 +53,20 @@ describeWithPrerequisites("the notebook checker fails what it must", ["venv", "k
   // Inside the project (.tmp/) so the kernel resolves "sprite-diffusion" from node_modules.
   const folder = path.join(ROOT, ".tmp", "notebook-checker");
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("fails a lesson whose cell leaks a tensor only when it is run again", async () => {
+    mkdirSync(folder, { recursive: true });
+    const file = path.join(folder, "leaks-on-rerun.ipynb");
+    const setup = 'import * as tf from "@tensorflow/tfjs-core";\nimport { startLesson } from "sprite-diffusion";\nconst lesson = await startLesson();\nlesson.markBaseline();';
+    // Like a cell that builds a model without freeing the previous run's: harmless once, a leak on a re-run.
+    const leaky = "const g = globalThis as { runs?: number };\ng.runs = (g.runs ?? 0) + 1;\nif (g.runs > 1) tf.zeros([1]);";
+    writeFileSync(file, notebookJson([setup, leaky, "lesson.checkTensors();"], 0));
+    const [once] = await executeNotebooks([file], { echoLog: false });
+    const [twice] = await executeNotebooks([file], { echoLog: false, extraArgs: ["--rerun"] });
+    expect(once.errors).toEqual([]);
+    expect(twice.ok).toBe(false);
+    expect(twice.errors.join("\n")).toMatch(/Tensor check: .* 1 more than after set-up/);
+  }, 10 * MINUTES);
 
   it("reports a throwing cell, an unawaited rejection and a wrong image count", async () => {
     mkdirSync(folder, { recursive: true });

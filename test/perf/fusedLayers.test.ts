@@ -1,17 +1,19 @@
 /**
- * The fused native-TensorFlow paths (src/lib/perf) compute the same model as the composite
- * code: on the tensorflow backend, one ContextUnet with fused kernels on and off gives the same
- * outputs (inference and training mode), loss gradients and BatchNorm running statistics.
- * Skipped, saying why, when @tensorflow/tfjs-node cannot load here.
+ * The fused native-TensorFlow kernels (src/lib/perf) compute the same model as the portable
+ * reference kernels (src/lib/model/batchNormKernels.ts): on the tensorflow backend, one ContextUnet
+ * run with each registered gives the same outputs (inference and training mode), loss gradients
+ * and new BatchNorm running statistics. Skipped, saying why, when @tensorflow/tfjs-node cannot load.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
+import { BatchNormAfterBiasTraining } from "../../src/lib/model/batchNormKernels";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
-import { gelu } from "../../src/lib/model/layers";
+import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../../src/lib/model/layers";
 import type { WeightMap } from "../../src/lib/model/parameters";
+import { registerNativeKernels } from "../../src/lib/perf";
+import { FUSED_BATCH_NORM_KERNELS } from "../../src/lib/perf/fusedBatchNorm";
 import { relativeError } from "../helpers/relativeError";
-import { fusedNative, setFusedKernels } from "../../src/lib/perf/native";
 
 /** Why native TensorFlow cannot load here, or null when it registered its backend. */
 function nativeUnavailable(): string | null {
@@ -24,7 +26,6 @@ function nativeUnavailable(): string | null {
 }
 
 const unavailable = nativeUnavailable();
-
 
 describe.skipIf(unavailable !== null)(`fused native kernels (${unavailable ?? "tensorflow backend"})`, () => {
   let model: ContextUnet;
@@ -43,103 +44,86 @@ describe.skipIf(unavailable !== null)(`fused native kernels (${unavailable ?? "t
       if (key.endsWith("running_var")) v.assign(tf.randomUniform(v.shape, 0.5, 2, "float32", 6));
     }
     initial = await model.getWeights();
-    x = tf.randomNormal([6, 16, 16, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+    // Max-pool and ReLU make the network piecewise smooth: where two values of a pooling window
+    // lie within rounding of each other, the two implementations (forwards ~1e-6 apart) may pick
+    // different maxima and the gradients upstream differ by percents. Input seed 1 has such a
+    // window in down2 (top two values 3.4e-6 apart); seed 2 has none.
+    x = tf.randomNormal([6, 16, 16, 3], 0, 1, "float32", 2) as tf.Tensor4D;
     t = tf.randomUniform([6], 0, 1, "float32", 2) as tf.Tensor1D;
     c = tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0], "int32"), 5), "float32") as tf.Tensor2D;
   });
 
   afterAll(() => {
-    setFusedKernels(true);
+    registerNativeKernels(true);
     model?.dispose();
     tf.dispose([x, t, c]);
   });
 
-  /** Forward in both modes, loss gradients and updated running statistics, from `initial`. */
+  /** A training forward and the gradients of mean(predNoise^2); the caller disposes all. */
+  function trainingGradients() {
+    let statUpdates: RunningStatUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forwardTraining(x, t, c);
+      statUpdates = out.statUpdates;
+      return tf.mean(tf.square(out.predNoise)) as tf.Scalar;
+    }, model.trainableVariables());
+    return { value, grads, statUpdates };
+  }
+
+  /**
+   * From `initial`, with the fused or the reference kernels registered: the inference forward,
+   * a training step's loss, gradients and returned running statistics, and the weights after
+   * committing them (the variables before committing, too).
+   */
   async function run(fused: boolean) {
-    setFusedKernels(fused);
-    expect(fusedNative() !== null).toBe(fused);
+    registerNativeKernels(fused);
+    expect(tf.getKernel(BatchNormAfterBiasTraining, "tensorflow") === FUSED_BATCH_NORM_KERNELS[0]).toBe(fused);
     model.setWeights(initial);
-    const evalOut = tf.tidy(() => model.predictNoise(x, t, c, { training: false }).dataSync());
-    const vars = model.trainableVariables();
-    const { value, grads } = tf.variableGrads(
-      () => tf.mean(tf.square(model.predictNoise(x, t, c, { training: true }))) as tf.Scalar,
-      vars,
-    );
+    const evalOut = tf.tidy(() => model.predictNoise(x, t, c).dataSync());
+    const { value, grads, statUpdates } = trainingGradients();
     const gradValues: Record<string, Float32Array> = {};
     for (const [k, g] of Object.entries(grads)) gradValues[k] = g.dataSync() as Float32Array;
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
-    return { evalOut, loss, gradValues, after: await model.getWeights() };
+    const uncommitted = await model.getWeights();
+    const stats = statUpdates.map((u) => ({ name: u.variable.name, data: u.value.dataSync().slice() }));
+    commitStatUpdates(statUpdates);
+    return { evalOut, loss, gradValues, uncommitted, stats, after: await model.getWeights() };
   }
 
-  it("agrees with the composite layers: outputs, gradients, running statistics", async () => {
-    const composite = await run(false);
+  it("agrees with the reference kernels: outputs, gradients, running statistics", async () => {
+    const reference = await run(false);
     const fused = await run(true);
-    expect(relativeError(fused.evalOut, composite.evalOut)).toBeLessThan(1e-5);
-    expect(Math.abs(fused.loss - composite.loss) / composite.loss).toBeLessThan(1e-5);
-    const keys = Object.keys(composite.gradValues);
+    expect(relativeError(fused.evalOut, reference.evalOut)).toBeLessThan(1e-5);
+    expect(Math.abs(fused.loss - reference.loss) / reference.loss).toBeLessThan(1e-5);
+    const keys = Object.keys(reference.gradValues);
     expect(Object.keys(fused.gradValues).sort()).toEqual(keys.sort());
     for (const key of keys) {
       // Conv biases feeding a BatchNorm have a zero gradient up to rounding: compare on the
       // scale of the layer's weight gradient instead.
       const isFoldedBias = /conv[12]\.0\.bias/.test(key);
-      const reference = composite.gradValues[key];
-      const scale = isFoldedBias ? composite.gradValues[key.replace(".bias", ".weight")] : reference;
+      const expected = reference.gradValues[key];
+      const scale = isFoldedBias ? reference.gradValues[key.replace(".bias", ".weight")] : expected;
       let diff = 0;
-      reference.forEach((v, i) => (diff = Math.max(diff, Math.abs(fused.gradValues[key][i] - v))));
+      expected.forEach((v, i) => (diff = Math.max(diff, Math.abs(fused.gradValues[key][i] - v))));
       const max = scale.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
       expect(diff / max, key).toBeLessThan(1e-4);
     }
-    for (const key of Object.keys(composite.after).filter((k) => k.includes("running"))) {
-      expect(relativeError(fused.after[key].data, composite.after[key].data), key).toBeLessThan(1e-5);
+    // The training forward returned the running statistics and left the variables alone.
+    expect(fused.stats.map((u) => u.name)).toEqual(reference.stats.map((u) => u.name));
+    fused.stats.forEach((u, i) => expect(relativeError(u.data, reference.stats[i].data), u.name).toBeLessThan(1e-5));
+    for (const key of Object.keys(initial).filter((k) => k.includes("running"))) {
+      for (const run of [reference, fused]) expect(Array.from(run.uncommitted[key].data), key).toEqual(Array.from(initial[key].data));
+      expect(relativeError(fused.after[key].data, reference.after[key].data), key).toBeLessThan(1e-5);
     }
   });
 
-  it("collects the running-statistic updates instead of assigning them when asked", async () => {
-    const collect = async (fused: boolean) => {
-      setFusedKernels(fused);
-      model.setWeights(initial);
-      const updates: Array<{ variable: tf.Variable; value: tf.Tensor }> = [];
-      tf.tidy(() => model.predictNoise(x, t, c, { training: true, statUpdates: updates }));
-      const after = await model.getWeights();
-      for (const key of Object.keys(initial).filter((k) => k.includes("running"))) {
-        expect(Array.from(after[key].data), key).toEqual(Array.from(initial[key].data));
-      }
-      const values = updates.map((u) => ({ name: u.variable.name, data: u.value.dataSync() }));
-      tf.dispose(updates.map((u) => u.value));
-      return values;
-    };
-    const composite = await collect(false);
-    const fused = await collect(true);
-    expect(fused.map((u) => u.name)).toEqual(composite.map((u) => u.name));
-    fused.forEach((u, i) => expect(relativeError(u.data, composite[i].data), u.name).toBeLessThan(1e-5));
-  });
-
-  it("GELU and its gradient match the composite far into both tails", () => {
-    const points = tf.linspace(-12, 12, 4801);
-    const f = (on: boolean) => {
-      setFusedKernels(on);
-      return tf.tidy(() => {
-        const value = gelu(points).dataSync().slice();
-        const slope = tf.grad((p: tf.Tensor) => tf.sum(gelu(p)))(points).dataSync().slice();
-        return { value, slope };
-      });
-    };
-    const composite = f(false);
-    const fused = f(true);
-    expect(relativeError(fused.value, composite.value)).toBeLessThan(1e-6);
-    expect(relativeError(fused.slope, composite.slope)).toBeLessThan(1e-5);
-    points.dispose();
-  });
-
   it("leaks no tensors in a training step", () => {
-    setFusedKernels(true);
+    registerNativeKernels(true);
     const step = () => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(model.predictNoise(x, t, c, { training: true }))) as tf.Scalar,
-        model.trainableVariables(),
-      );
+      const { value, grads, statUpdates } = trainingGradients();
       tf.dispose([value, ...Object.values(grads)]);
+      discardStatUpdates(statUpdates);
     };
     step();
     const before = tf.memory().numTensors;

@@ -7,10 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { epochOrder } from "../../src/lib/data/batches";
+import { addNoise } from "../../src/lib/diffusion/forward";
+import { courseSchedule } from "../../src/lib/diffusion/schedule";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { type RunningStatUpdate, commitStatUpdates } from "../../src/lib/model/layers";
+import { Adam } from "../../src/lib/train/adam";
 import { loadCheckpoint } from "../../src/lib/train/checkpoint";
-import { learningRateAt } from "../../src/lib/train/config";
-import { Trainer, type TrainingData } from "../../src/lib/train/trainer";
+import { learningRateAt, resolveTrainConfig } from "../../src/lib/train/config";
+import { Trainer, type TrainingData, trainingDraws } from "../../src/lib/train/trainer";
 import { loadModel, resumeTraining, saveTrainingCheckpoint } from "../../src/lib/train/trainingCheckpoint";
 import { useFastestBackend } from "../helpers/backends";
 import { patternImage } from "../helpers/oracle";
@@ -38,9 +43,12 @@ function tinyData(poison?: (call: number) => boolean): TrainingData {
   };
 }
 
+const RUN = { batchSize: 8, useContext: true, seed: 7 };
+const MODEL_SEED = 3;
+
 function makeTrainer(epochs: number, data = tinyData()) {
-  const model = new ContextUnet(SMALL, 3);
-  const trainer = new Trainer(model, data, { epochs, batchSize: 8, useContext: true, seed: 7 });
+  const model = new ContextUnet(SMALL, MODEL_SEED);
+  const trainer = new Trainer(model, data, { epochs, ...RUN });
   return { model, trainer };
 }
 
@@ -78,6 +86,46 @@ describe("Trainer", () => {
     expect(last).toBeLessThan(0.4 * first);
     trainer.dispose();
     model.dispose();
+  });
+
+  it("takes exactly the step a learner writes out by hand with trainingDraws", async () => {
+    const { model, trainer } = makeTrainer(1);
+    let steps = 0;
+    await trainer.run({ shouldStop: () => steps++ >= 1 });
+    expect(trainer.position.globalStep).toBe(1);
+
+    const config = resolveTrainConfig({ epochs: 1, ...RUN });
+    const byHand = new ContextUnet(SMALL, MODEL_SEED);
+    const adam = new Adam(byHand.trainableParameters());
+    const firstBatch = epochOrder(tinyData().count, config.seed, 0).slice(0, config.batchSize);
+    const { images: x0, labels } = tinyData().batch(firstBatch);
+    const { t, noise, context } = trainingDraws(config, courseSchedule.T, 0, labels, x0.shape);
+    let statUpdates: RunningStatUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const xt = addNoise(courseSchedule, x0, Array.from(t), noise);
+      const tFraction = tf.div(tf.tensor1d(t, "float32"), courseSchedule.T) as tf.Tensor1D;
+      const predicted = byHand.forwardTraining(xt, tFraction, context);
+      statUpdates = predicted.statUpdates;
+      return tf.mean(tf.squaredDifference(predicted.predNoise, noise)) as tf.Scalar;
+    }, byHand.trainableVariables());
+    commitStatUpdates(statUpdates);
+    adam.apply(grads, learningRateAt(config, 0));
+    tf.dispose([x0, labels, noise, ...(context ? [context] : []), value, ...Object.values(grads)]);
+
+    const [expected, actual] = [await model.getWeights(), await byHand.getWeights()];
+    expect(Object.keys(actual)).toEqual(Object.keys(expected));
+    let largest = 0;
+    for (const key of Object.keys(expected)) {
+      expected[key].data.forEach((v, i) => (largest = Math.max(largest, Math.abs(actual[key].data[i] - v))));
+    }
+    console.info(`[trainer] step by hand vs the Trainer's: largest weight difference ${largest}`);
+    expect(largest).toBeLessThanOrEqual(1e-6);
+    // The step moved the weights (and the running statistics), so the comparison says something.
+    const initial = new ContextUnet(SMALL, MODEL_SEED);
+    const start = await initial.getWeights();
+    expect(Array.from(actual["out.3.weight"].data)).not.toEqual(Array.from(start["out.3.weight"].data));
+    expect(Array.from(actual["init_conv.conv1.1.running_var"].data)).not.toEqual(Array.from(start["init_conv.conv1.1.running_var"].data));
+    for (const disposable of [trainer, model, adam, byHand, initial]) disposable.dispose();
   });
 
   it("saves and loads a checkpoint bit for bit", async () => {
@@ -133,7 +181,7 @@ describe("Trainer", () => {
     writeFileSync(join(dir, `.${manifest.tensors.file}.123.tmp`), "partial");
     expect(loadCheckpoint(dir).manifest.tensors.sha256).toBe(manifest.tensors.sha256);
 
-    const other = new Trainer(new ContextUnet({ nFeat: 32 }), tinyData(), { epochs: 2, batchSize: 8, useContext: true, seed: 7 });
+    const other = new Trainer(new ContextUnet({ nFeat: 32 }), tinyData(), { epochs: 2, ...RUN });
     const before = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString("base64"));
     expect(() => resumeTraining(dir, other, { ...DATA_INFO, fingerprint: "other" })).toThrow(
       /architecture\.config\.nFeat: checkpoint 16, expected 32[\s\S]*training\.config\.epochs: checkpoint 1, expected 2[\s\S]*data\.fingerprint/,

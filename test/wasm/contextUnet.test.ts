@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect } from "vitest";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { type RunningStatUpdate, commitStatUpdates } from "../../src/lib/model/layers";
 import type { WeightMap } from "../../src/lib/model/parameters";
 import { maxAbs, readOn, relativeError, itOnWasm, uniform } from "./wasmBackend";
 
@@ -34,11 +35,16 @@ async function trainingResults(backend: string, weights: WeightMap, nudge = 0): 
     const xt = tf.tensor4d(x.map((v, i) => v * (1 + nudge * Math.sin(i))), [BATCH, 16, 16, 3]);
     const t = tf.tensor1d(tFraction);
     const c = tf.tensor2d(context, [BATCH, 5]);
-    const inference = model.predictNoise(xt, t, c, { training: false });
+    const inference = model.predictNoise(xt, t, c);
     const target = tf.tensor4d(noise, xt.shape);
-    const loss = () =>
-      tf.losses.meanSquaredError(target, model.predictNoise(xt, t, c, { training: true })) as tf.Scalar;
+    let statUpdates: RunningStatUpdate[] = [];
+    const loss = () => {
+      const out = model.forwardTraining(xt, t, c);
+      statUpdates = out.statUpdates;
+      return tf.losses.meanSquaredError(target, out.predNoise) as tf.Scalar;
+    };
     const { value, grads } = tf.variableGrads(loss);
+    commitStatUpdates(statUpdates);
     names.push("forward (inference)", "loss");
     const out: tf.Tensor[] = [inference, value];
     for (const key of model.parameters.keys()) {
@@ -109,10 +115,13 @@ describe("ContextUnet on wasm vs cpu", () => {
     const target = tf.tensor4d(noise, [BATCH, 16, 16, 3]);
     const losses: number[] = [];
     const step = () => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.meanSquaredError(target, model.predictNoise(xt, t, c, { training: true })) as tf.Scalar,
-        model.trainableVariables(),
-      );
+      let statUpdates: RunningStatUpdate[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forwardTraining(xt, t, c);
+        statUpdates = out.statUpdates;
+        return tf.losses.meanSquaredError(target, out.predNoise) as tf.Scalar;
+      }, model.trainableVariables());
+      commitStatUpdates(statUpdates);
       optimizer.applyGradients(grads);
       losses.push(value.dataSync()[0]);
       tf.dispose([value, ...Object.values(grads)]);

@@ -5,7 +5,8 @@
  *
  * Formats accepted: images uint8 (N, 16, 16, 3) NHWC RGB; labels (N, 5) one-hot, float64 (the
  * course's), float32 or uint8. Both the project's files (data/sprites) and the course's
- * sprites_1788_16x16.npy / sprite_labels_nc_1788_16x16.npy load the same way.
+ * sprites_1788_16x16.npy / sprite_labels_nc_1788_16x16.npy load the same way. Images without
+ * labels load too (`loadImagesOnlyDataset`), for unconditional training on one's own sprites.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
@@ -25,13 +26,39 @@ export interface SpriteDataset {
   readonly pixels: Uint8Array;
   /** The class index 0..4 of each sprite (the position of the 1 in its one-hot label). */
   readonly classes: Uint8Array;
-  /** Where the data came from, for messages and manifests. */
-  readonly source: { readonly images: string; readonly labels: string };
+  /**
+   * Where the data came from, for messages and manifests; labels is null for images without labels
+   * (every class index is then 0, and sampleTensors gives all-zero label rows: no context).
+   */
+  readonly source: { readonly images: string; readonly labels: string | null };
 }
 
 /** Loads and checks an images .npy and a labels .npy (see the module comment). */
 export function loadSpriteDataset(imagesPath: string, labelsPath: string): SpriteDataset {
   return spriteDatasetFromArrays(readNpy(imagesPath), readNpy(labelsPath), { images: imagesPath, labels: labelsPath });
+}
+
+/**
+ * Loads and checks an images .npy alone (uint8 (N, 16, 16, 3), like the course's sprites file):
+ * a data set without labels, for unconditional training. Its label rows are all zero.
+ */
+export function loadImagesOnlyDataset(imagesPath: string): SpriteDataset {
+  const images = readNpy(imagesPath);
+  const count = checkImages(images, imagesPath);
+  return { count, pixels: images.data as Uint8Array, classes: new Uint8Array(count), source: { images: imagesPath, labels: null } };
+}
+
+/** Throws unless `images` is uint8 (N, 16, 16, 3); returns N. */
+function checkImages(images: NpyArray, source: string): number {
+  const expectedImages = `(N, ${SPRITE_HEIGHT}, ${SPRITE_WIDTH}, ${SPRITE_CHANNELS})`;
+  if (images.dtype !== "uint8") {
+    throw new Error(`${source}: images must be uint8 ${expectedImages} RGB 0..255, got dtype ${images.dtype}; in NumPy: arr = np.clip(arr, 0, 255).astype(np.uint8).`);
+  }
+  const [count, height, width, channels] = images.shape;
+  if (images.shape.length !== 4 || height !== SPRITE_HEIGHT || width !== SPRITE_WIDTH || channels !== SPRITE_CHANNELS) {
+    throw new Error(`${source}: wrong shape ${formatShape(images.shape)} for images; expected ${expectedImages} (NHWC, RGB last). Is it NCHW? transpose with arr.transpose(0, 2, 3, 1).`);
+  }
+  return count;
 }
 
 /** Checks two arrays already in memory; `source` names them in error messages. */
@@ -40,14 +67,7 @@ export function spriteDatasetFromArrays(
   labels: NpyArray,
   source: { images: string; labels: string } = { images: "<images>", labels: "<labels>" },
 ): SpriteDataset {
-  const expectedImages = `(N, ${SPRITE_HEIGHT}, ${SPRITE_WIDTH}, ${SPRITE_CHANNELS})`;
-  if (images.dtype !== "uint8") {
-    throw new Error(`${source.images}: images must be uint8 ${expectedImages} RGB 0..255, got dtype ${images.dtype}; in NumPy: arr = np.clip(arr, 0, 255).astype(np.uint8).`);
-  }
-  const [count, height, width, channels] = images.shape;
-  if (images.shape.length !== 4 || height !== SPRITE_HEIGHT || width !== SPRITE_WIDTH || channels !== SPRITE_CHANNELS) {
-    throw new Error(`${source.images}: wrong shape ${formatShape(images.shape)} for images; expected ${expectedImages} (NHWC, RGB last). Is it NCHW? transpose with arr.transpose(0, 2, 3, 1).`);
-  }
+  const count = checkImages(images, source.images);
   if (labels.shape.length !== 2 || labels.shape[1] !== SPRITE_CLASSES) {
     throw new Error(`${source.labels}: wrong shape ${formatShape(labels.shape)} for labels; expected (N, ${SPRITE_CLASSES}) one-hot rows (0 hero, 1 non-hero, 2 food, 3 spells & weapons, 4 side-facing).`);
   }
@@ -110,23 +130,37 @@ export function fingerprint(dataset: SpriteDataset): string {
 const UNIT_RANGE = Float32Array.from({ length: 256 }, (_, v) => (v / 255 - 0.5) / 0.5);
 
 /**
+ * One-hot context vectors [N, classCount] float32 for class indices (each 0..classCount-1): the
+ * contexts a sampler is given and the labels a batch carries. The caller owns the tensor.
+ */
+export function oneHotContexts(classes: ArrayLike<number>, classCount: number = SPRITE_CLASSES): tf.Tensor2D {
+  for (let i = 0; i < classes.length; i++) {
+    const c = classes[i];
+    if (!Number.isInteger(c) || c < 0 || c >= classCount) {
+      throw new Error(`oneHotContexts: class ${c} at position ${i} is not a class index 0..${classCount - 1}.`);
+    }
+  }
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(classes), "int32"), classCount), "float32") as tf.Tensor2D);
+}
+
+/**
  * Tensors for the given samples: images [B, 16, 16, 3] float32 in [-1, 1] (NHWC) and one-hot
- * labels [B, 5] float32. The caller owns both and must dispose them.
+ * labels [B, 5] float32 (all-zero rows for a data set without labels). The caller owns both.
  */
 export function sampleTensors(dataset: SpriteDataset, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
   const n = indices.length;
   const images = new Float32Array(n * SPRITE_PIXELS);
-  const labels = new Float32Array(n * SPRITE_CLASSES);
+  const classes = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const index = indices[i];
     checkIndex(dataset, index, "sampleTensors");
     const from = index * SPRITE_PIXELS;
     for (let p = 0; p < SPRITE_PIXELS; p++) images[i * SPRITE_PIXELS + p] = UNIT_RANGE[dataset.pixels[from + p]];
-    labels[i * SPRITE_CLASSES + dataset.classes[index]] = 1;
+    classes[i] = dataset.classes[index];
   }
   return {
     images: tf.tensor4d(images, [n, SPRITE_HEIGHT, SPRITE_WIDTH, SPRITE_CHANNELS]),
-    labels: tf.tensor2d(labels, [n, SPRITE_CLASSES]),
+    labels: dataset.source.labels === null ? (tf.zeros([n, SPRITE_CLASSES]) as tf.Tensor2D) : oneHotContexts(classes),
   };
 }
 

@@ -8,12 +8,15 @@ export {
   SPRITE_WIDTH,
   countClasses,
   fingerprint,
+  loadImagesOnlyDataset,
   loadSpriteDataset,
+  oneHotContexts,
   sampleTensors,
   spriteDatasetFromArrays,
   subsetDataset,
   type SpriteDataset,
 } from "./dataset";
+export { PROJECT_ROOT, projectPath } from "./projectRoot";
 export { batchesPerEpoch, epochOrder, spriteBatches, splitIndices, type BatchOptions, type SpriteBatch, type SplitOptions } from "./batches";
 export {
   COURSE_IMAGES_FILE,

@@ -6,14 +6,15 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { formatNpy, type NpyArray } from "./npy";
+import { projectPath } from "./projectRoot";
 import { SPRITE_CLASSES, loadSpriteDataset, type SpriteDataset } from "./dataset";
 import { SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 import { SPRITE_CLASS_NAMES } from "./sprites/classes";
 
-/** The project's data/sprites, found from this file (src/lib/data or dist/lib/data), not the cwd. */
-export const DEFAULT_SPRITE_DIR = resolve(__dirname, "..", "..", "..", "data", "sprites");
+/** The project's data/sprites (absolute, from the project root, not the cwd). */
+export const DEFAULT_SPRITE_DIR = projectPath(join("data", "sprites"));
 export const SPRITE_IMAGES_FILE = "sprites_16x16.npy";
 export const SPRITE_LABELS_FILE = "sprite_labels_16x16.npy";
 export const SPRITE_MANIFEST_FILE = "manifest.json";

@@ -27,7 +27,10 @@ export interface StepProgress {
 }
 
 export interface SamplerOptions {
-  /** Seed of the per-step noise z (and of x_T when `start` gives one). Same seed, same samples. */
+  /**
+   * Seed of the per-step noise z. Default: the seed of `start` when it is { count, seed }. When
+   * `start` is a tensor, a sampler that draws step noise (DDPM, DDIM with eta > 0) needs it.
+   */
   seed?: number;
   /** Keep the images after the step from t (they are then at tPrev)? Defaults per sampler. */
   saveFrame?: (t: number) => boolean;
@@ -55,11 +58,20 @@ export function courseFrameRule(schedule: Schedule): (t: number) => boolean {
   return (t) => t % 20 === 0 || t === schedule.T || t < 8;
 }
 
-/** One reverse step given the model's prediction; z is fresh standard noise or null. */
+/** One reverse step given the model's prediction; the step's fresh noise z, if it draws any, is stepNoise(x.shape, seed, t). */
 type StepFunction = (x: tf.Tensor4D, predNoise: tf.Tensor4D, t: number, tPrev: number, seed: number) => tf.Tensor4D;
 
-/** A seed for step t's noise, distinct for every (seed, t) with t < 100003. */
-const stepSeed = (seed: number, t: number) => seed * 100003 + t + 1;
+/** The default number of DDIM steps (the course's: 25 of T = 500). */
+export const DEFAULT_DDIM_STEPS = 25;
+
+/**
+ * The fresh standard noise z of the reverse step from t in a run seeded with `seed`: the same
+ * (seed, t) gives the same z, so a loop written by hand reproduces a sampler's run exactly.
+ * Each (seed, t) with t < 100003 has its own stream. The caller owns the tensor.
+ */
+export function stepNoise(shape: [number, number, number, number], seed: number, t: number): tf.Tensor4D {
+  return tf.randomNormal(shape, 0, 1, "float32", seed * 100003 + t + 1) as tf.Tensor4D;
+}
 
 function initialNoise(start: SamplerStart): tf.Tensor4D {
   if (start instanceof tf.Tensor) {
@@ -88,7 +100,24 @@ async function throwIfNotFinite(samples: tf.Tensor4D, steps: number): Promise<vo
   }
 }
 
-/** The loop every sampler shares: plan[i] = [t, tPrev], from t = T down. */
+/**
+ * The seed of the step noise. A tensor x_T carries no seed, and drawing the step noise from
+ * Math.random would make the run unrepeatable (principle 6), so a sampler that draws step noise
+ * refuses to start without `options.seed`; one that draws none needs no seed (0 is never used).
+ */
+function stepNoiseSeed(start: SamplerStart, options: SamplerOptions, drawsNoise: boolean): number {
+  if (options.seed !== undefined) return options.seed;
+  if (!(start instanceof tf.Tensor)) return start.seed;
+  if (drawsNoise) {
+    throw new Error(
+      "Sampler: x_T was given as a tensor without options.seed, but this sampler (DDPM, or DDIM with eta > 0) draws fresh noise z " +
+        "at every step; pass { seed: S } (any integer) so the run can be repeated.",
+    );
+  }
+  return 0;
+}
+
+/** The loop every sampler shares: plan[i] = [t, tPrev], from t = T down; `drawsNoise`: does `step` use its seed? */
 async function runSampler(
   model: NoiseModel,
   schedule: Schedule,
@@ -96,10 +125,11 @@ async function runSampler(
   context: tf.Tensor2D | null,
   plan: Array<[number, number]>,
   step: StepFunction,
+  drawsNoise: boolean,
   options: SamplerOptions,
   defaultSaveFrame: (t: number) => boolean,
 ): Promise<SampleResult> {
-  const seed = options.seed ?? (start instanceof tf.Tensor ? Math.floor(Math.random() * 2 ** 31) : start.seed);
+  const seed = stepNoiseSeed(start, options, drawsNoise);
   const saveFrame = options.saveFrame ?? defaultSaveFrame;
   let x = initialNoise(start);
   const kept: tf.Tensor4D[] = [];
@@ -109,7 +139,7 @@ async function runSampler(
     checkContext(context, x.shape[0]);
     for (const [t, tPrev] of plan) {
       if (options.shouldStop?.()) break;
-      const next = tf.tidy(() => step(x, model.predictNoise(x, t / schedule.T, context), t, tPrev, stepSeed(seed, t)));
+      const next = tf.tidy(() => step(x, model.predictNoise(x, t / schedule.T, context), t, tPrev, seed));
       x.dispose();
       x = next;
       stepsTaken += 1;
@@ -135,10 +165,6 @@ function fullPlan(schedule: Schedule): Array<[number, number]> {
   return Array.from({ length: schedule.T }, (_, i) => [schedule.T - i, schedule.T - i - 1] as [number, number]);
 }
 
-function noiseLike(x: tf.Tensor4D, seed: number): tf.Tensor4D {
-  return tf.randomNormal(x.shape, 0, 1, "float32", seed) as tf.Tensor4D;
-}
-
 /**
  * DDPM ancestral sampling as the course does it (Ho et al. 2020, Algorithm 2, sigma_t^2 = beta_t),
  * T model evaluations, no noise added on the last step (t = 1). Frames: the course's rule.
@@ -151,8 +177,8 @@ export function sampleDdpm(
   options: SamplerOptions = {},
 ): Promise<SampleResult> {
   const step: StepFunction = (x, eps, t, _tPrev, seed) =>
-    ddpmStep(x, eps, t, schedule, t > 1 ? noiseLike(x, seed) : null);
-  return runSampler(model, schedule, start, context, fullPlan(schedule), step, options, courseFrameRule(schedule));
+    ddpmStep(x, eps, t, schedule, t > 1 ? stepNoise(x.shape, seed, t) : null);
+  return runSampler(model, schedule, start, context, fullPlan(schedule), step, true, options, courseFrameRule(schedule));
 }
 
 /**
@@ -167,18 +193,18 @@ export function sampleDdpmWithoutNoise(
   options: SamplerOptions = {},
 ): Promise<SampleResult> {
   const step: StepFunction = (x, eps, t) => ddpmStep(x, eps, t, schedule, null);
-  return runSampler(model, schedule, start, context, fullPlan(schedule), step, options, courseFrameRule(schedule));
+  return runSampler(model, schedule, start, context, fullPlan(schedule), step, false, options, courseFrameRule(schedule));
 }
 
 export interface DdimOptions extends SamplerOptions {
-  /** Model evaluations; must divide T (the course: 25 of 500, a stride of 20). */
+  /** Model evaluations; must divide T (default DEFAULT_DDIM_STEPS; the course: 25 of 500, a stride of 20). */
   steps?: number;
   /** 0: deterministic DDIM, as the course (Song et al. 2021); 1: DDPM-like noise. */
   eta?: number;
 }
 
 /** DDIM's plan: strided steps from T to 0, ending on alphaBar_0 = 1 (the predicted x_0). */
-export function ddimPlan(schedule: Schedule, steps: number): Array<[number, number]> {
+export function ddimPlan(schedule: Pick<Schedule, "T">, steps: number): Array<[number, number]> {
   if (!Number.isInteger(steps) || steps < 1 || schedule.T % steps !== 0) {
     const divisors = Array.from({ length: schedule.T }, (_, i) => i + 1).filter((d) => schedule.T % d === 0);
     throw new Error(`DDIM steps must divide T = ${schedule.T}, got ${steps}. Try one of ${divisors.join(", ")}.`);
@@ -196,8 +222,8 @@ export function sampleDdim(
   options: DdimOptions = {},
 ): Promise<SampleResult> {
   const eta = options.eta ?? 0;
-  const plan = ddimPlan(schedule, options.steps ?? 25);
+  const plan = ddimPlan(schedule, options.steps ?? DEFAULT_DDIM_STEPS);
   const step: StepFunction = (x, eps, t, tPrev, seed) =>
-    ddimStep(x, eps, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? noiseLike(x, seed) : null);
-  return runSampler(model, schedule, start, context, plan, step, options, () => true);
+    ddimStep(x, eps, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
+  return runSampler(model, schedule, start, context, plan, step, eta > 0, options, () => true);
 }

@@ -45,6 +45,11 @@ export const COURSE_SCHEDULE_CONFIG: Readonly<LinearScheduleConfig> = Object.fre
  */
 export function linearSchedule(config: LinearScheduleConfig): Schedule {
   const { T, betaStart, betaEnd } = config;
+  // One object per configuration: device copies are cached per schedule object
+  // (scheduleTensors), so a checkpoint loaded twice must not make a second schedule.
+  const key = `${T}:${betaStart}:${betaEnd}`;
+  const made = linearSchedules.get(key);
+  if (made) return made;
   if (!Number.isInteger(T) || T < 1) {
     throw new Error(`linearSchedule: T must be a positive integer, got ${T}.`);
   }
@@ -66,8 +71,12 @@ export function linearSchedule(config: LinearScheduleConfig): Schedule {
   alphaBar[0] = 1;
   const sqrtAlphaBar = alphaBar.map(Math.sqrt);
   const sqrtOneMinusAlphaBar = alphaBar.map((ab) => Math.sqrt(1 - ab));
-  return Object.freeze({ T, beta, alpha, alphaBar, sqrtAlphaBar, sqrtOneMinusAlphaBar });
+  const schedule = Object.freeze({ T, beta, alpha, alphaBar, sqrtAlphaBar, sqrtOneMinusAlphaBar });
+  linearSchedules.set(key, schedule);
+  return schedule;
 }
+
+const linearSchedules = new Map<string, Schedule>();
 
 /** The course's schedule (T = 500), made once. */
 export const courseSchedule: Schedule = linearSchedule(COURSE_SCHEDULE_CONFIG);

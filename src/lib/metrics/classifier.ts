@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
-  type ForwardMode,
+  type RunningStatUpdate,
   applyBatchNorm,
   applyConv,
   applyLinear,
@@ -84,23 +84,42 @@ export class SpriteClassifier {
   }
 
   /**
-   * Features and logits of a batch.
-   * @param x     [N, H, H, C] images, NHWC; clipped to [-1, 1] first, as the static grids show
-   *              them, so a sampler's slight overshoot is judged as it looks.
-   * @param mode  training: BatchNorm uses batch statistics and updates its running ones.
+   * Features and logits of a batch, in inference mode (BatchNorm uses its running statistics).
+   * @param x  [N, H, H, C] images, NHWC; clipped to [-1, 1] first, as the static grids show
+   *           them, so a sampler's slight overshoot is judged as it looks.
    */
-  forward(x: tf.Tensor4D, mode: ForwardMode = { training: false }): ClassifierOutput {
+  forward(x: tf.Tensor4D): ClassifierOutput {
+    const { features, logits } = this.apply(x, false);
+    return { features, logits };
+  }
+
+  /**
+   * The same in training mode: BatchNorm uses batch statistics, and the new running statistics
+   * come back unassigned and kept, for the caller to commit (commitStatUpdates) or discard.
+   */
+  forwardTraining(x: tf.Tensor4D): ClassifierOutput & { statUpdates: RunningStatUpdate[] } {
+    const out = this.apply(x, true);
+    for (const update of out.statUpdates) tf.keep(update.value);
+    return out;
+  }
+
+  private apply(x: tf.Tensor4D, training: boolean): ClassifierOutput & { statUpdates: RunningStatUpdate[] } {
     this.checkInput(x);
     const p = this.parameters;
     return tf.tidy(() => {
-      const block = (h: tf.Tensor4D, conv: string, norm: string) => tf.relu(applyBatchNorm(p, norm, applyConv(p, conv, h), mode)) as tf.Tensor4D;
+      const statUpdates: RunningStatUpdate[] = [];
+      const block = (h: tf.Tensor4D, conv: string, norm: string) => {
+        const normalised = applyBatchNorm(p, norm, applyConv(p, conv, h), training);
+        statUpdates.push(...normalised.statUpdates);
+        return tf.relu(normalised.y) as tf.Tensor4D;
+      };
       const clipped = tf.clipByValue(x, -1, 1) as tf.Tensor4D;
       const h1 = tf.maxPool(block(clipped, "conv1", "bn1"), 2, 2, "valid");
       const h2 = tf.maxPool(block(h1, "conv2", "bn2"), 2, 2, "valid");
       const h3 = block(h2, "conv3", "bn3");
       const flat = tf.reshape(h3, [x.shape[0], -1]) as tf.Tensor2D;
       const features = tf.relu(applyLinear(p, "features", flat)) as tf.Tensor2D;
-      return { features, logits: applyLinear(p, "logits", features) };
+      return { features, logits: applyLinear(p, "logits", features), statUpdates };
     });
   }
 

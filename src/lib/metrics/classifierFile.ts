@@ -6,10 +6,10 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { projectPath } from "../data/projectRoot";
 import { type TensorIndex, commitManifest, readTensorFile, writeTensorFile } from "../train/tensorFile";
 import { SpriteClassifier, type SpriteClassifierConfig } from "./classifier";
 import type { ClassifierEpochReport, ClassifierScore, ClassifierTrainConfig } from "./classifierTraining";
-import { projectPath } from "./realSprites";
 
 export const CLASSIFIER_FORMAT = "sprite-diffusion-classifier";
 export const CLASSIFIER_FORMAT_VERSION = 1;

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { spriteBatches } from "../data/batches";
 import { SPRITE_CLASSES, type SpriteDataset, sampleTensors, subsetDataset } from "../data/dataset";
+import { type RunningStatUpdate, commitStatUpdates } from "../model/layers";
 import { Adam } from "../train/adam";
 import { type SpriteClassifier, classifyImages, yieldToEventLoop } from "./classifier";
 
@@ -51,12 +52,14 @@ const READ_EVERY = 20;
  * later, in groups, so the loop never waits for the device on every step).
  */
 function trainStep(classifier: SpriteClassifier, optimizer: Adam, images: tf.Tensor4D, labels: tf.Tensor2D, learningRate: number): tf.Tensor1D {
-  const kept: { correct?: tf.Tensor } = {};
+  const kept: { correct?: tf.Tensor; statUpdates?: RunningStatUpdate[] } = {};
   const { value, grads } = tf.variableGrads(() => {
-    const { logits } = classifier.forward(images, { training: true });
+    const { logits, statUpdates } = classifier.forwardTraining(images);
+    kept.statUpdates = statUpdates;
     kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(labels, 1)), "float32")));
     return crossEntropy(logits, labels);
   }, classifier.trainableVariables());
+  commitStatUpdates(kept.statUpdates!);
   optimizer.apply(grads, learningRate);
   const result = tf.stack([value, kept.correct!]) as tf.Tensor1D;
   tf.dispose([value, kept.correct!, ...Object.values(grads)]);

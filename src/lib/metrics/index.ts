@@ -12,11 +12,11 @@ export {
   type ClassifierTrainHooks,
 } from "./classifierTraining";
 export { CLASSIFIER_FORMAT, DEFAULT_CLASSIFIER_DIR, loadClassifier, readClassifierManifest, saveClassifier, type ClassifierManifest } from "./classifierFile";
-export { CLASSIFIER_SPLIT, PROJECT_ROOT, SPRITE_SET_DIRS, heldOutRealSprites, projectPath, realSpriteSet, type RealSpriteSet, type RealSprites } from "./realSprites";
+export { CLASSIFIER_SPLIT, SPRITE_SET_DIRS, heldOutRealSprites, realSpriteSet, type RealSpriteSet, type RealSprites } from "./realSprites";
 export { checkSymmetric, multiply, sqrtPsd, symmetricEigen, traceSqrtPsd, type SymmetricEigen } from "./symmetricEigen";
 export { fitGaussian, frechetDistance, type GaussianFit } from "./frechet";
 export { NEAR_DUPLICATE_DISTANCE, diversity, nearestNeighbourDistances, rmsDistanceMatrix, summariseDistances, type DiversityReport } from "./diversity";
-export { classShares, contextAccuracy, featureFit, oneHotContexts, sfdAgainstHeldOut, spriteFrechetDistance, type ContextAccuracy, type SfdReport } from "./evaluate";
+export { classShares, contextAccuracy, featureFit, sfdAgainstHeldOut, spriteFrechetDistance, type ContextAccuracy, type SfdReport } from "./evaluate";
 export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
-export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions, type SamplerName } from "./modelEvaluation";
+export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions } from "./modelEvaluation";
 export { EVALUATION_FILE, findEvaluation, readEvaluations, recordEvaluation, type EvaluationFile } from "./evaluationFile";

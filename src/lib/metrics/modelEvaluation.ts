@@ -1,5 +1,6 @@
 /**
- * Evaluates a diffusion checkpoint end to end: draws n samples with DDPM or DDIM, then measures
+ * Evaluates a diffusion checkpoint end to end: draws n samples with the chosen sampler (on the
+ * schedule the checkpoint was trained with), then measures
  * SFD against held-out real sprites (with its real-vs-real floor), context accuracy per class (a
  * context model, sampled with the class mix of a real draw), the classes an unconditional model
  * draws, diversity beside that of n real training sprites, and the distance of each sample to its
@@ -8,26 +9,23 @@
 import { relative } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { epochOrder } from "../data/batches";
-import { sampleTensors } from "../data/dataset";
+import { oneHotContexts, sampleTensors } from "../data/dataset";
+import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
 import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
 import { deriveSeed } from "../data/sprites/prng";
-import { type SamplerOptions, sampleDdim, sampleDdpm } from "../diffusion/sampling";
-import { linearSchedule } from "../diffusion/schedule";
+import { type SamplerChoice, type SamplerName, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
+import type { SamplerOptions } from "../diffusion/sampling";
 import { loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
-import { classShares, contextAccuracy, oneHotContexts, sfdAgainstHeldOut } from "./evaluate";
-import { PROJECT_ROOT, heldOutRealSprites, projectPath, realSpriteSet } from "./realSprites";
+import { classShares, contextAccuracy, sfdAgainstHeldOut } from "./evaluate";
+import { heldOutRealSprites, realSpriteSet } from "./realSprites";
 import { diffusionTrainingSet } from "./trainingSet";
 
-export type SamplerName = "ddpm" | "ddim";
-
-export interface ModelEvaluationOptions {
+/** The sampler (steps and eta for DDIM only), the sample count and seed, the instrument. */
+export interface ModelEvaluationOptions extends SamplerChoice {
   /** Checkpoint folder (relative to the project root or absolute). */
   checkpoint: string;
-  sampler: SamplerName;
-  /** DDIM steps (must divide T); DDPM always takes T steps. */
-  steps: number;
   n: number;
   seed: number;
   classifier: SpriteClassifier;
@@ -43,7 +41,12 @@ export interface ModelEvaluation {
   model: string;
   epoch: number | null;
   sampler: SamplerName;
+  /** Model evaluations: T for the DDPM samplers, the step count for DDIM. */
   steps: number;
+  /** DDIM's eta, recorded only when above 0. */
+  eta?: number;
+  /** samplerLabel of the run, e.g. "DDIM-25" (absent in records made before it existed). */
+  label?: string;
   n: number;
   seed: number;
   sfd: number;
@@ -64,22 +67,20 @@ const byClassName = <T>(values: T[]): Record<string, T> => Object.fromEntries(va
 /** Runs the whole evaluation (see the module comment); everything it makes is disposed. */
 export async function evaluateDiffusionModel(options: ModelEvaluationOptions): Promise<ModelEvaluation> {
   const { sampler, n, seed, classifier } = options;
-  const { model, manifest } = loadModel(projectPath(options.checkpoint));
-  const real = realSpriteSet(options.spriteSet);
-  const schedule = linearSchedule({ T: manifest.schedule.T, betaStart: manifest.schedule.betaStart, betaEnd: manifest.schedule.betaEnd });
-  const usesContext = manifest.training?.config.useContext ?? false;
-  // A context model draws with the class mix of a real draw (the floor's partner), so SFD compares like with like.
-  const partner = heldOutRealSprites(n, seed, n, real);
-  tf.dispose([partner.images, partner.labels]);
-  const context = usesContext ? oneHotContexts(partner.classes) : null;
+  const choice: SamplerChoice = { sampler, steps: options.steps, eta: options.eta };
+  const { model, manifest, schedule } = loadModel(projectPath(options.checkpoint));
+  let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
   try {
+    const { steps, eta } = checkSamplerChoice(choice, schedule);
+    const real = realSpriteSet(options.spriteSet);
+    const usesContext = manifest.training?.config.useContext ?? false;
+    // A context model draws with the class mix of a real draw (the floor's partner), so SFD compares like with like.
+    const partner = heldOutRealSprites(n, seed, n, real);
+    tf.dispose([partner.images, partner.labels]);
+    context = usesContext ? oneHotContexts(partner.classes) : null;
     const started = Date.now();
-    const start = { count: n, seed };
-    const result =
-      sampler === "ddpm"
-        ? await sampleDdpm(model, schedule, start, context, { seed, saveFrame: () => false, onStep: options.onStep })
-        : await sampleDdim(model, schedule, start, context, { seed, steps: options.steps, saveFrame: () => false, onStep: options.onStep });
+    const result = await sample(model, schedule, { count: n, seed }, context, { ...choice, seed, saveFrame: () => false, onStep: options.onStep });
     samples = result.samples;
     result.frames?.dispose();
     const samplingSeconds = (Date.now() - started) / 1000;
@@ -96,7 +97,9 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       model: relative(PROJECT_ROOT, projectPath(options.checkpoint)),
       epoch: manifest.training?.epoch ?? null,
       sampler,
-      steps: sampler === "ddpm" ? schedule.T : options.steps,
+      steps,
+      ...(eta > 0 ? { eta } : {}),
+      label: samplerLabel(choice, schedule),
       n,
       seed,
       sfd,

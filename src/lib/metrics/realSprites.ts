@@ -7,20 +7,16 @@
  * Paths resolve from the project root, so notebooks (run from notebooks/) find the same files.
  */
 import { existsSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { epochOrder, splitIndices } from "../data/batches";
 import { type SpriteDataset, fingerprint, loadSpriteDataset, sampleTensors } from "../data/dataset";
 import { DEFAULT_SPRITE_DIR, SPRITE_MANIFEST_FILE, ensureSpriteSet, readSpriteManifest } from "../data/spriteFiles";
+import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
 import { deriveSeed } from "../data/sprites/prng";
 
-/** The project's root folder (src/lib/metrics and dist/lib/metrics are both 3 deep). */
-export const PROJECT_ROOT = resolve(__dirname, "..", "..", "..");
-
-/** A path relative to the project root (absolute paths pass through). */
-export function projectPath(path: string): string {
-  return isAbsolute(path) ? path : join(PROJECT_ROOT, path);
-}
+/** Defined once in ../data/projectRoot; re-exported for imports from here (test/metrics/classifier.test.ts). */
+export { PROJECT_ROOT, projectPath };
 
 /**
  * Where the sprite set is looked for, in order: the project's set, then the full-size working copy

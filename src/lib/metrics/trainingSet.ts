@@ -9,9 +9,10 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { epochOrder } from "../data/batches";
-import { type SpriteDataset, fingerprint, loadSpriteDataset, subsetDataset } from "../data/dataset";
+import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, subsetDataset } from "../data/dataset";
 import type { CheckpointManifest } from "../train/checkpoint";
-import { PROJECT_ROOT, projectPath, realSpriteSet } from "./realSprites";
+import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
+import { realSpriteSet } from "./realSprites";
 
 /** The stream src/cli/train.ts draws its --subset from: epochOrder(count, seed, SUBSET_STREAM). */
 const SUBSET_STREAM = 0x5b5e7;
@@ -27,13 +28,11 @@ export interface DiffusionTrainingSet {
   note: string;
 }
 
-/** Loads the data files a manifest names ("images.npy + labels.npy"), or null when absent. */
+/** Loads the data files a manifest names ("images.npy + labels.npy", or "images.npy" alone), or null when absent. */
 function manifestFiles(manifest: CheckpointManifest): SpriteDataset | null {
-  const parts = manifest.data?.source.split(" + ") ?? [];
-  if (parts.length !== 2) return null;
-  const [images, labels] = parts.map(projectPath);
-  if (!existsSync(images) || !existsSync(labels)) return null;
-  return loadSpriteDataset(images, labels);
+  const parts = (manifest.data?.source.split(" + ") ?? []).map(projectPath);
+  if (parts.length < 1 || parts.length > 2 || !parts.every((p) => existsSync(p))) return null;
+  return parts.length === 2 ? loadSpriteDataset(parts[0], parts[1]) : loadImagesOnlyDataset(parts[0]);
 }
 
 /** Recovers the checkpoint's training sprites (see the module comment). */

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import {
-  type ForwardMode,
+  type LayerOutput,
   applyConv,
   applyConvBatchNorm,
   applyConvTranspose,
@@ -36,20 +36,33 @@ export function convBlockSpecs(key: string, cin: number, cout: number, residual:
   return specs;
 }
 
+/**
+ * x [N, H, W, cin] -> [N, H, W, cout]. Training: BatchNorm uses batch statistics and the block
+ * returns its four new running statistics (none in inference).
+ */
 export function applyConvBlock(
   p: ParameterStore,
   key: string,
   x: tf.Tensor4D,
   residual: boolean,
-  mode: ForwardMode,
-): tf.Tensor4D {
+  training: boolean,
+): LayerOutput {
   return tf.tidy(() => {
-    const h1 = gelu(applyConvBatchNorm(p, `${key}.conv1.0`, `${key}.conv1.1`, x, mode)) as tf.Tensor4D;
-    const h2 = gelu(applyConvBatchNorm(p, `${key}.conv2.0`, `${key}.conv2.1`, h1, mode)) as tf.Tensor4D;
-    if (!residual) return h2;
+    const first = applyConvBatchNorm(p, `${key}.conv1.0`, `${key}.conv1.1`, x, training);
+    const second = applyConvBatchNorm(p, `${key}.conv2.0`, `${key}.conv2.1`, gelu(first.y) as tf.Tensor4D, training);
+    const h2 = gelu(second.y) as tf.Tensor4D;
+    const statUpdates = [...first.statUpdates, ...second.statUpdates];
+    if (!residual) return { y: h2, statUpdates };
     const base = x.shape[3] === h2.shape[3] ? x : applyConv(p, `${key}.shortcut`, x);
-    return tf.mul(tf.add(base, h2), RESIDUAL_SCALE) as tf.Tensor4D;
+    return { y: tf.mul(tf.add(base, h2), RESIDUAL_SCALE) as tf.Tensor4D, statUpdates };
   });
+}
+
+/** Conv blocks b1 then b2 (non-residual), as UnetDown and UnetUp chain them. */
+function applyTwoBlocks(p: ParameterStore, key: string, x: tf.Tensor4D, training: boolean): LayerOutput {
+  const b1 = applyConvBlock(p, `${key}.b1`, x, false, training);
+  const b2 = applyConvBlock(p, `${key}.b2`, b1.y, false, training);
+  return { y: b2.y, statUpdates: [...b1.statUpdates, ...b2.statUpdates] };
 }
 
 // ---- UnetDown: two conv blocks, then MaxPool 2 (halves H and W) -----------------------------
@@ -58,10 +71,11 @@ export function downSpecs(key: string, cin: number, cout: number): ParameterSpec
   return [...convBlockSpecs(`${key}.b1`, cin, cout, false), ...convBlockSpecs(`${key}.b2`, cout, cout, false)];
 }
 
-export function applyDown(p: ParameterStore, key: string, x: tf.Tensor4D, mode: ForwardMode): tf.Tensor4D {
+/** x [N, H, W, cin] -> [N, H/2, W/2, cout], and in training the blocks' new running statistics. */
+export function applyDown(p: ParameterStore, key: string, x: tf.Tensor4D, training: boolean): LayerOutput {
   return tf.tidy(() => {
-    const h = applyConvBlock(p, `${key}.b2`, applyConvBlock(p, `${key}.b1`, x, false, mode), false, mode);
-    return tf.maxPool(h, 2, 2, "valid");
+    const { y, statUpdates } = applyTwoBlocks(p, key, x, training);
+    return { y: tf.maxPool(y, 2, 2, "valid"), statUpdates };
   });
 }
 
@@ -75,17 +89,15 @@ export function upSpecs(key: string, cin: number, cout: number): ParameterSpec[]
   ];
 }
 
+/** concat(x, skip) [N, H, W, cin] -> [N, 2H, 2W, cout], and in training the new running statistics. */
 export function applyUp(
   p: ParameterStore,
   key: string,
   x: tf.Tensor4D,
   skip: tf.Tensor4D,
-  mode: ForwardMode,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const upsampled = applyConvTranspose(p, `${key}.up`, tf.concat([x, skip], 3));
-    return applyConvBlock(p, `${key}.b2`, applyConvBlock(p, `${key}.b1`, upsampled, false, mode), false, mode);
-  });
+  training: boolean,
+): LayerOutput {
+  return tf.tidy(() => applyTwoBlocks(p, key, applyConvTranspose(p, `${key}.up`, tf.concat([x, skip], 3)), training));
 }
 
 // ---- EmbedFC: Linear -> GELU -> Linear, reshaped to [N, 1, 1, out] to broadcast over pixels --

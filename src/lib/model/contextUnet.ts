@@ -20,7 +20,8 @@ import {
   upSpecs,
 } from "./blocks";
 import {
-  type ForwardMode,
+  type LayerOutput,
+  type RunningStatUpdate,
   applyConv,
   applyConvTranspose,
   applyGroupNorm,
@@ -95,49 +96,96 @@ export class ContextUnet {
     return this.parameters.trainableCount();
   }
 
+  /** The trainable parameters by their PyTorch-style key, as Adam's constructor takes them. */
+  trainableParameters(): Map<string, tf.Variable> {
+    return this.parameters.trainableParameters();
+  }
+
   trainableVariables(): tf.Variable[] {
     return this.parameters.trainableVariables();
   }
 
   /**
-   * Predicts the noise eps in x_t.
+   * Predicts the noise eps in x_t, in inference mode (BatchNorm uses its running statistics).
    * @param x          [N, H, H, C] noisy images x_t (NHWC, roughly in [-1, 1] at t = 0).
    * @param tFraction  [N] or a number: t / T in [0, 1] (the course feeds the fraction, not t).
    * @param context    [N, nContext] context vectors, or null for "no context" (zeros).
-   * @param mode       training: BatchNorm uses batch statistics and updates its running ones.
+   * @param options.trace  called with each top-level module's output under the course's module
+   *                   name, in forward order: init_conv, down1, down2, to_vec, contextembed1,
+   *                   timeembed1, contextembed2, timeembed2, up0, up1, up2, out (the embeddings
+   *                   as [N, 1, 1, width]). Its tensors belong to the enclosing tf.tidy: collect
+   *                   them inside one and return them (or dispose them). "out" is the returned
+   *                   prediction itself.
    * @returns          [N, H, H, C] predicted noise, owned by the caller.
    */
   predictNoise(
     x: tf.Tensor4D,
     tFraction: tf.Tensor1D | number,
     context: tf.Tensor2D | null,
-    mode: ForwardMode = { training: false },
+    options: { trace?: (name: string, activation: tf.Tensor) => void } = {},
   ): tf.Tensor4D {
+    const { trace } = options;
+    const { predNoise, traced } = this.forward(x, tFraction, context, false, trace !== undefined);
+    for (const [name, activation] of traced) trace!(name, activation);
+    return predNoise;
+  }
+
+  /**
+   * The same prediction in training mode: BatchNorm normalises with the batch's statistics, and
+   * the running statistics it would move toward them come back, unassigned, for the caller to
+   * commit (commitStatUpdates) or drop (discardStatUpdates), e.g. when the loss is not finite.
+   * Inputs as predictNoise. The caller owns predNoise; the statUpdates' values are kept (they
+   * outlive any tf.tidy and tf.variableGrads around this call) until committed or discarded.
+   */
+  forwardTraining(
+    x: tf.Tensor4D,
+    tFraction: tf.Tensor1D | number,
+    context: tf.Tensor2D | null,
+  ): { predNoise: tf.Tensor4D; statUpdates: RunningStatUpdate[] } {
+    const { predNoise, statUpdates } = this.forward(x, tFraction, context, true, false);
+    for (const update of statUpdates) tf.keep(update.value);
+    return { predNoise, statUpdates };
+  }
+
+  /** The forward pass in either mode; with `tracing`, every top-level module's output by name. */
+  private forward(x: tf.Tensor4D, tFraction: tf.Tensor1D | number, context: tf.Tensor2D | null, training: boolean, tracing: boolean) {
     const n = this.checkInputs(x, tFraction, context);
     const c = this.config;
-    const nf = c.nFeat;
     const p = this.parameters;
     return tf.tidy(() => {
-      const t = typeof tFraction === "number" ? tf.fill([n, 1], tFraction) : tf.reshape(tFraction, [n, 1]);
-      const ctx = context ?? tf.zeros([n, c.nContext]);
+      const statUpdates: RunningStatUpdate[] = [];
+      const traced: Array<[string, tf.Tensor]> = [];
+      const withStats = (out: LayerOutput) => {
+        statUpdates.push(...out.statUpdates);
+        return out.y;
+      };
+      const output = <T extends tf.Tensor>(name: string, y: T): T => {
+        if (tracing) traced.push([name, y]);
+        return y;
+      };
+      const t = (typeof tFraction === "number" ? tf.fill([n, 1], tFraction) : tf.reshape(tFraction, [n, 1])) as tf.Tensor2D;
+      const ctx = context ?? (tf.zeros([n, c.nContext]) as tf.Tensor2D);
 
-      const x0 = applyConvBlock(p, "init_conv", x, true, mode);
-      const down1 = applyDown(p, "down1", x0, mode);
-      const down2 = applyDown(p, "down2", down1, mode);
-      const hidden = gelu(tf.avgPool(down2, c.height / 4, c.height / 4, "valid")) as tf.Tensor4D;
+      const x0 = output("init_conv", withStats(applyConvBlock(p, "init_conv", x, true, training)));
+      const down1 = output("down1", withStats(applyDown(p, "down1", x0, training)));
+      const down2 = output("down2", withStats(applyDown(p, "down2", down1, training)));
+      const hidden = output("to_vec", gelu(tf.avgPool(down2, c.height / 4, c.height / 4, "valid")) as tf.Tensor4D);
 
-      const contextEmbed1 = applyEmbed(p, "contextembed1", ctx as tf.Tensor2D);
-      const timeEmbed1 = applyEmbed(p, "timeembed1", t as tf.Tensor2D);
-      const contextEmbed2 = applyEmbed(p, "contextembed2", ctx as tf.Tensor2D);
-      const timeEmbed2 = applyEmbed(p, "timeembed2", t as tf.Tensor2D);
+      const contextEmbed1 = output("contextembed1", applyEmbed(p, "contextembed1", ctx));
+      const timeEmbed1 = output("timeembed1", applyEmbed(p, "timeembed1", t));
+      const contextEmbed2 = output("contextembed2", applyEmbed(p, "contextembed2", ctx));
+      const timeEmbed2 = output("timeembed2", applyEmbed(p, "timeembed2", t));
 
-      const up0 = tf.relu(applyGroupNorm(p, "up0.1", applyConvTranspose(p, "up0.0", hidden), GROUPS));
-      const up1 = applyUp(p, "up1", tf.add(tf.mul(contextEmbed1, up0), timeEmbed1) as tf.Tensor4D, down2, mode);
-      const up2 = applyUp(p, "up2", tf.add(tf.mul(contextEmbed2, up1), timeEmbed2) as tf.Tensor4D, down1, mode);
+      const up0 = output("up0", tf.relu(applyGroupNorm(p, "up0.1", applyConvTranspose(p, "up0.0", hidden), GROUPS)) as tf.Tensor4D);
+      const up1In = tf.add(tf.mul(contextEmbed1, up0), timeEmbed1) as tf.Tensor4D;
+      const up1 = output("up1", withStats(applyUp(p, "up1", up1In, down2, training)));
+      const up2In = tf.add(tf.mul(contextEmbed2, up1), timeEmbed2) as tf.Tensor4D;
+      const up2 = output("up2", withStats(applyUp(p, "up2", up2In, down1, training)));
 
       const merged = applyConv(p, "out.0", tf.concat([up2, x0], 3));
       const activated = tf.relu(applyGroupNorm(p, "out.1", merged, GROUPS)) as tf.Tensor4D;
-      return applyConv(p, "out.3", activated);
+      const predNoise = output("out", applyConv(p, "out.3", activated));
+      return { predNoise, statUpdates, traced };
     });
   }
 

@@ -1,13 +1,13 @@
 /**
  * The building blocks of the course's ContextUnet as pure functions of (input, parameters).
  * All activations are NHWC. Each block declares its parameters (`*Specs`) under a key prefix
- * that mirrors PyTorch's module path, and applies them (`apply*`) by the same keys.
+ * that mirrors PyTorch's module path, and applies them (`apply*`) by the same keys. A layer with
+ * a BatchNorm returns, in training mode, the new running statistics next to its output; nothing
+ * is assigned until the caller commits them.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "../gradients";
-import { batchNormAfterBiasInference, batchNormAfterBiasTraining } from "../perf/fusedBatchNorm";
-import { geluNative } from "../perf/fusedGelu";
-import { fusedNative } from "../perf/native";
+import { batchNormAfterBiasInference, batchNormAfterBiasTraining, updatedRunningStatistics } from "./batchNormKernels";
 import type { ParameterSpec, ParameterStore } from "./parameters";
 
 /** PyTorch's default epsilon for BatchNorm2d and GroupNorm. */
@@ -16,29 +16,75 @@ const NORM_EPSILON = 1e-5;
 const BATCH_NORM_MOMENTUM = 0.1;
 
 /** A BatchNorm running statistic's new value, waiting to be assigned (the caller owns `value`). */
-export interface RunningStatUpdate {
-  variable: tf.Variable;
-  value: tf.Tensor;
+export type RunningStatUpdate = { variable: tf.Variable; value: tf.Tensor };
+
+/** Assigns each new running statistic to its variable and disposes the values. */
+export function commitStatUpdates(updates: RunningStatUpdate[]): void {
+  for (const { variable, value } of updates) {
+    variable.assign(value);
+    value.dispose();
+  }
 }
 
-/** Whether BatchNorm normalises with batch statistics (and updates its running ones). */
-export interface ForwardMode {
-  training: boolean;
-  /**
-   * In training, collect the running-statistic updates here rather than assigning them, so a
-   * trainer can drop them when the step turns out bad (a non-finite loss).
-   */
-  statUpdates?: RunningStatUpdate[];
+/** Drops new running statistics (disposes the values), leaving the variables as they were. */
+export function discardStatUpdates(updates: RunningStatUpdate[]): void {
+  tf.dispose(updates.map((update) => update.value));
 }
+
+/** A layer's output and the new running statistics of its BatchNorms (none in inference mode). */
+export type LayerOutput<T extends tf.Tensor = tf.Tensor4D> = { y: T; statUpdates: RunningStatUpdate[] };
+
+const scalars = new Map<number, tf.Scalar>();
+let scalarsBackend: unknown = null;
 
 /**
- * GELU in its exact form: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (Hendrycks & Gimpel 2016).
- * On native TensorFlow, the same function with fewer kernels and a hand-written gradient.
+ * A float32 scalar made once per backend and kept (never dispose it): tfjs otherwise uploads a
+ * new scalar tensor for every `tf.mul(x, 0.5)`, which shows up in per-op profiles.
+ */
+function constant(value: number): tf.Scalar {
+  const backend = tf.backend();
+  if (scalarsBackend !== backend) {
+    tf.dispose([...scalars.values()]);
+    scalars.clear();
+    scalarsBackend = backend;
+  }
+  let scalar = scalars.get(value);
+  if (!scalar) {
+    scalar = tf.keep(tf.scalar(value, "float32"));
+    scalars.set(value, scalar);
+  }
+  return scalar;
+}
+
+const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
+
+/**
+ * GELU in its exact form, as PyTorch's nn.GELU() (Hendrycks & Gimpel 2016), any shape; the
+ * caller owns the result:
+ *   gelu(x)  = x Phi(x),  Phi(x) = 0.5 (1 + erf(x / sqrt 2))
+ *   gelu'(x) = Phi(x) + x phi(x) = Phi(x) + z exp(-z^2) / sqrt(pi),  z = x / sqrt 2
+ * The forward is the composite's five kernels (x Phi(x) here and (0.5 x)(1 + erf) there differ
+ * only by exact halvings: bit-identical values); the hand-written backward is seven kernels,
+ * against about twelve for autodiff of the composite, and keeps only z and Phi(x). Portable ops
+ * only, so every backend runs this same function. (A registered kernel could not keep z and
+ * Phi(x) for the backward without tfjs making full-size zero gradients for them.)
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const native = fusedNative();
-  if (native) return geluNative(x);
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const z = tf.mul(input, constant(Math.SQRT1_2));
+    const cdf = tf.mul(tf.add(constant(1), tf.erf(z)), constant(0.5));
+    save([z, cdf]);
+    // tfjs runs a custom gradient inside the whole backward pass's scope: tidy here, or every
+    // temporary would live until the last gradient is done.
+    const gradFunc = (dy: tf.Tensor, [zSaved, cdfSaved]: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const density = tf.mul(tf.mul(tf.exp(tf.neg(tf.square(zSaved))), zSaved), constant(INV_SQRT_PI));
+        return tf.mul(dy, tf.add(cdfSaved, density));
+      });
+    return { value: tf.mul(input, cdf), gradFunc };
+  });
+  return op(x);
 }
 
 // ---- Conv2d (k x k, stride 1, "same" padding) ----------------------------------------------
@@ -114,78 +160,66 @@ export function batchNormSpecs(key: string, channels: number): ParameterSpec[] {
   ];
 }
 
+/** A BatchNorm2d's parameters and running statistics, by its key, and PyTorch's constants. */
+function batchNormState(p: ParameterStore, key: string) {
+  return {
+    scale: p.get(`${key}.weight`) as tf.Tensor1D,
+    offset: p.get(`${key}.bias`) as tf.Tensor1D,
+    runningMean: p.get(`${key}.running_mean`) as tf.Variable<tf.Rank.R1>,
+    runningVar: p.get(`${key}.running_var`) as tf.Variable<tf.Rank.R1>,
+    momentum: BATCH_NORM_MOMENTUM,
+    epsilon: NORM_EPSILON,
+  };
+}
+
 /**
- * BatchNorm2d (Ioffe & Szegedy 2015, Algorithm 1). Training: normalise with the batch's mean
- * and biased variance over N, H, W, and move the running statistics toward the batch's
- * (running_var takes the unbiased variance, as PyTorch does). Inference: use the running ones.
+ * BatchNorm2d (Ioffe & Szegedy 2015, Algorithm 1) from tf ops. Training: normalise with the
+ * batch's mean and biased variance over N, H, W, and return the running statistics moved toward
+ * the batch's (running_var takes the unbiased variance, as PyTorch does). Inference: use the
+ * running ones. x [N, H, W, C]; the caller owns the output and the new statistics' values.
  */
-export function applyBatchNorm(
-  p: ParameterStore,
-  key: string,
-  x: tf.Tensor4D,
-  mode: ForwardMode,
-): tf.Tensor4D {
+export function applyBatchNorm(p: ParameterStore, key: string, x: tf.Tensor4D, training: boolean): LayerOutput {
   return tf.tidy(() => {
-    const runningMean = p.get(`${key}.running_mean`);
-    const runningVar = p.get(`${key}.running_var`);
-    let mean: tf.Tensor = runningMean;
-    let variance: tf.Tensor = runningVar;
-    if (mode.training) {
-      const moments = tf.moments(x, [0, 1, 2]);
-      mean = moments.mean;
-      variance = moments.variance;
-      const count = x.size / x.shape[3];
-      const m = BATCH_NORM_MOMENTUM;
-      // Running statistics are non-trainable state: no gradient is ever asked of them.
-      const unbiased = tf.mul(variance, count / (count - 1));
-      const updates = [
-        { variable: runningMean, value: tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)) },
-        { variable: runningVar, value: tf.add(tf.mul(runningVar, 1 - m), tf.mul(unbiased, m)) },
-      ];
-      for (const update of updates) {
-        if (mode.statUpdates) mode.statUpdates.push({ variable: update.variable, value: tf.keep(update.value) });
-        else update.variable.assign(update.value);
-      }
+    const bn = batchNormState(p, key);
+    if (!training) {
+      return { y: tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.offset, bn.scale, bn.epsilon) as tf.Tensor4D, statUpdates: [] };
     }
-    return tf.batchNorm(
-      x,
-      mean as tf.Tensor1D,
-      variance as tf.Tensor1D,
-      p.get(`${key}.bias`) as tf.Tensor1D,
-      p.get(`${key}.weight`) as tf.Tensor1D,
-      NORM_EPSILON,
-    );
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const count = x.size / x.shape[3];
+    const [newMean, newVar] = updatedRunningStatistics(bn.runningMean, bn.runningVar, mean, variance, count, bn.momentum);
+    const statUpdates = [
+      { variable: bn.runningMean, value: newMean },
+      { variable: bn.runningVar, value: newVar },
+    ];
+    const y = tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bn.offset, bn.scale, bn.epsilon) as tf.Tensor4D;
+    return { y, statUpdates };
   });
 }
 
 /**
- * BatchNorm2d(Conv2d(x)), the pair every course block starts with. On native TensorFlow the
- * conv's bias is folded into the BatchNorm and both run as fused kernels (../perf/fusedBatchNorm:
- * the same function, its running statistics and gradients, without a pass over the activation
- * for the bias); elsewhere it is applyConv then applyBatchNorm.
+ * BatchNorm2d(Conv2d(x)), the pair every course block starts with, x [N, H, W, Cin] -> [N, H, W, C]:
+ * the conv without its bias, then the library's BatchNorm kernel, which folds the bias in
+ * (./batchNormKernels.ts; each backend runs its own implementation of it, native TensorFlow its
+ * fused kernels). Same function, running statistics and gradients as applyBatchNorm(applyConv).
  */
 export function applyConvBatchNorm(
   p: ParameterStore,
   convKey: string,
   normKey: string,
   x: tf.Tensor4D,
-  mode: ForwardMode,
-): tf.Tensor4D {
-  const native = fusedNative();
-  if (!native) return applyBatchNorm(p, normKey, applyConv(p, convKey, x), mode);
+  training: boolean,
+): LayerOutput {
   return tf.tidy(() => {
     const z = tf.conv2d(x, p.get(`${convKey}.weight`) as tf.Tensor4D, 1, "same");
     const bias = p.get(`${convKey}.bias`) as tf.Tensor1D;
-    const state = {
-      scale: p.get(`${normKey}.weight`),
-      offset: p.get(`${normKey}.bias`),
-      runningMean: p.get(`${normKey}.running_mean`),
-      runningVar: p.get(`${normKey}.running_var`),
-      momentum: BATCH_NORM_MOMENTUM,
-      epsilon: NORM_EPSILON,
-      statUpdates: mode.statUpdates,
-    };
-    return mode.training ? batchNormAfterBiasTraining(native, z, bias, state) : batchNormAfterBiasInference(native, z, bias, state);
+    const bn = batchNormState(p, normKey);
+    if (!training) return { y: batchNormAfterBiasInference(z, bias, bn), statUpdates: [] };
+    const { y, runningMean, runningVar } = batchNormAfterBiasTraining(z, bias, bn);
+    const statUpdates = [
+      { variable: bn.runningMean, value: runningMean },
+      { variable: bn.runningVar, value: runningVar },
+    ];
+    return { y, statUpdates };
   });
 }
 

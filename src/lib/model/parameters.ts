@@ -84,8 +84,13 @@ export class ParameterStore {
     return this.specs.get(key)!;
   }
 
+  /** The trainable parameters by key, in creation order: what Adam's constructor takes. */
+  trainableParameters(): Map<string, tf.Variable> {
+    return new Map(this.keys().filter((k) => this.specs.get(k)!.trainable).map((k) => [k, this.get(k)]));
+  }
+
   trainableVariables(): tf.Variable[] {
-    return this.keys().filter((k) => this.specs.get(k)!.trainable).map((k) => this.get(k));
+    return [...this.trainableParameters().values()];
   }
 
   /** Number of trainable scalars (PyTorch's `sum(p.numel() for p in parameters())`). */

@@ -94,6 +94,52 @@ export function plotBars(groups: BarSeries | readonly BarSeries[], options: Char
   showPlot(barFigure(groups, options));
 }
 
+/** One line over the bars of `plotLinesOverBars`: a value per label (null leaves a gap). */
+export interface OverlayLine {
+  name: string;
+  values: ReadonlyArray<number | null>;
+  /** "line" (default, with markers), "dash" (a reference level) or "markers" (recorded points). */
+  style?: "line" | "dash" | "markers";
+}
+
+/** Axis titles of `plotLinesOverBars`: the lines' axis on the left, the bars' on the right. */
+export interface OverlayOptions extends ChartOptions {
+  barTitle?: string;
+}
+
+/**
+ * The figure `plotLinesOverBars` shows: one category axis, pale bars on a right-hand axis (e.g.
+ * seconds) and lines on the left one (e.g. a quality measure and its floor). Throws on a length
+ * mismatch.
+ */
+export function linesOverBarsFigure(labels: readonly string[], bars: BarSeries, lines: readonly OverlayLine[], options: OverlayOptions = {}): PlotlyFigure {
+  const check = (name: string, length: number) => {
+    if (length !== labels.length) throw new Error(`plotLinesOverBars: "${name}" has ${length} values for ${labels.length} labels; give one value per label.`);
+  };
+  check(bars.name ?? "bars", bars.values.length);
+  const x = Array.from(labels);
+  const barTrace = { type: "bar", name: bars.name ?? "", x, y: Array.from(bars.values), yaxis: "y2", opacity: 0.45, text: bars.values.map((v) => v.toPrecision(3)), textposition: "auto" };
+  const lineTraces = lines.map((line) => {
+    check(line.name, line.values.length);
+    const style = line.style ?? "line";
+    const look = style === "dash" ? { mode: "lines", line: { dash: "dash", color: "grey" } } : style === "markers" ? { mode: "markers", marker: { size: 11, symbol: "diamond" } } : { mode: "lines+markers", line: { width: 3 } };
+    return { type: "scatter", name: line.name, x, y: Array.from(line.values), ...look };
+  });
+  const layout = {
+    ...baseLayout(options),
+    yaxis: { title: { text: options.yTitle ?? "" }, rangemode: "tozero", type: options.logY ? "log" : "linear" },
+    yaxis2: { title: { text: options.barTitle ?? "" }, overlaying: "y", side: "right", rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.2 },
+    margin: { l: 60, r: 60, t: options.title ? 50 : 20, b: 90 },
+  };
+  return { data: [barTrace, ...lineTraces], layout, config: { responsive: true } };
+}
+
+/** Lines over bars on two axes, e.g. sample quality (lines) against seconds (bars) per sampler. */
+export function plotLinesOverBars(labels: readonly string[], bars: BarSeries, lines: readonly OverlayLine[], options: OverlayOptions = {}): void {
+  showPlot(linesOverBarsFigure(labels, bars, lines, options));
+}
+
 /** Whether this kernel session already sent plotly.js in a chart's HTML. */
 let plotlyJsSent = false;
 

@@ -16,12 +16,13 @@ export interface NoisingDraw {
 }
 
 /**
- * L_simple = mean over batch and pixels of (eps - eps_theta(x_t, t / T, c))^2.
+ * L_simple = mean over batch and pixels of (eps - eps_theta(x_t, t / T, c))^2, with the model in
+ * training mode (BatchNorm on batch statistics). Use it inside tf.variableGrads through a closure
+ * that returns `loss` and hands `statUpdates` out.
  * @param x0       [N, 16, 16, 3] clean images in [-1, 1].
  * @param context  [N, 5] contexts (already with dropout applied), or null for the unconditional model.
- * @param statUpdates  when given, BatchNorm's new running statistics are pushed here for the
- *                 caller to commit, instead of being assigned at once.
- * @returns        a scalar the caller owns (use inside tf.variableGrads).
+ * @returns        the scalar loss (the caller owns it) and BatchNorm's new running statistics,
+ *                 unassigned and kept: commit (commitStatUpdates) or discard them.
  */
 export function diffusionLoss(
   model: ContextUnet,
@@ -29,12 +30,11 @@ export function diffusionLoss(
   x0: tf.Tensor4D,
   context: tf.Tensor2D | null,
   draw: NoisingDraw,
-  statUpdates?: RunningStatUpdate[],
-): tf.Scalar {
+): { loss: tf.Scalar; statUpdates: RunningStatUpdate[] } {
   return tf.tidy(() => {
     const xt = addNoise(schedule, x0, Array.from(draw.t), draw.noise);
     const tFraction = tf.div(tf.tensor1d(draw.t, "float32"), schedule.T) as tf.Tensor1D;
-    const predNoise = model.predictNoise(xt, tFraction, context, { training: true, statUpdates });
-    return tf.mean(tf.squaredDifference(predNoise, draw.noise)) as tf.Scalar;
+    const { predNoise, statUpdates } = model.forwardTraining(xt, tFraction, context);
+    return { loss: tf.mean(tf.squaredDifference(predNoise, draw.noise)) as tf.Scalar, statUpdates };
   });
 }

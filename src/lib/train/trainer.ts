@@ -6,17 +6,17 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { epochOrder } from "../data/batches";
-import { type SpriteDataset, sampleTensors } from "../data/dataset";
+import { type SpriteDataset, oneHotContexts, sampleTensors } from "../data/dataset";
 import { Prng, deriveSeed } from "../data/sprites/prng";
 import { sampleDdim } from "../diffusion/sampling";
 import { type Schedule, courseSchedule } from "../diffusion/schedule";
 import type { ContextUnet } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
 import { yieldToEventLoop } from "../eventLoop";
-import type { RunningStatUpdate } from "../model/layers";
+import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../model/layers";
 import { Adam } from "./adam";
 import { type TrainConfig, learningRateAt, resolveTrainConfig } from "./config";
-import { type NoisingDraw, diffusionLoss } from "./diffusionLoss";
+import { diffusionLoss } from "./diffusionLoss";
 import { WeightAverage } from "./ema";
 
 /** What the trainer reads: N samples, fetched as tensors by index. */
@@ -69,6 +69,39 @@ export interface TrainHooks {
   onSamples?: (epoch: number, samples: tf.Tensor4D) => void | Promise<void>;
 }
 
+/**
+ * The random draws of training step `globalStep` (0-based, across epochs), all from
+ * (config.seed, globalStep), exactly as the Trainer makes them: a step written out by hand with
+ * these draws is the Trainer's step.
+ * @param config      the run's configuration (its seed, useContext and contextDropout are used).
+ * @param T           the schedule's number of steps.
+ * @param labels      [N, nContext] the batch's one-hot labels.
+ * @param imageShape  [N, H, W, C] the batch's image shape.
+ * @returns t [N] uniform in 1..T; noise [N, H, W, C] standard normal; context: the labels with each
+ *          row zeroed with probability contextDropout (course: 0.1, so the model also learns "no
+ *          context"), or null when !useContext. The caller owns the tensors.
+ */
+export function trainingDraws(
+  config: TrainConfig,
+  T: number,
+  globalStep: number,
+  labels: tf.Tensor2D,
+  imageShape: number[],
+): { t: Int32Array; noise: tf.Tensor4D; context: tf.Tensor2D | null } {
+  const n = imageShape[0];
+  if (imageShape.length !== 4 || labels.shape[0] !== n) {
+    throw new Error(`trainingDraws: images [${imageShape}] and labels [${labels.shape}] do not make one batch; pass [N, H, W, C] and [N, classes].`);
+  }
+  const { seed, useContext, contextDropout } = config;
+  const rng = new Prng(deriveSeed(seed, 0x7157, globalStep));
+  const t = Int32Array.from({ length: n }, () => 1 + rng.int(T));
+  const keep = Float32Array.from({ length: n }, () => (rng.nextUint32() / 2 ** 32 < contextDropout ? 0 : 1));
+  const noiseSeed = deriveSeed(seed, 0x0153, globalStep);
+  const noise = tf.randomNormal(imageShape as [number, number, number, number], 0, 1, "float32", noiseSeed) as tf.Tensor4D;
+  const context = useContext ? tf.tidy(() => tf.mul(labels, tf.tensor2d(keep, [n, 1])) as tf.Tensor2D) : null;
+  return { t, noise, context };
+}
+
 export class Trainer {
   readonly config: TrainConfig;
   readonly position: TrainingPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
@@ -86,9 +119,9 @@ export class Trainer {
   ) {
     this.config = resolveTrainConfig(config);
     const store = model.parameters;
-    const trainableKeys = store.keys().filter((k) => store.spec(k).trainable);
-    this.trainable = trainableKeys.map((k) => store.get(k));
-    this.optimizer = new Adam(new Map(trainableKeys.map((k) => [k, store.get(k)])));
+    const parameters = model.trainableParameters();
+    this.trainable = [...parameters.values()];
+    this.optimizer = new Adam(parameters);
     this.average =
       this.config.emaDecay === null ? null : new WeightAverage(new Map(store.keys().map((k) => [k, store.get(k)])), this.config.emaDecay);
   }
@@ -143,49 +176,35 @@ export class Trainer {
     return { completed: true };
   }
 
-  /** The random draws of one step, all from (seed, globalStep). */
-  private draw(images: tf.Tensor4D, labels: tf.Tensor2D): { noising: NoisingDraw; context: tf.Tensor2D | null } {
-    const n = images.shape[0];
-    const { seed, useContext, contextDropout } = this.config;
-    const rng = new Prng(deriveSeed(seed, 0x7157, this.position.globalStep));
-    const t = Int32Array.from({ length: n }, () => 1 + rng.int(this.schedule.T));
-    const keep = Float32Array.from({ length: n }, () => (rng.nextUint32() / 2 ** 32 < contextDropout ? 0 : 1));
-    const noise = tf.randomNormal(images.shape, 0, 1, "float32", deriveSeed(seed, 0x0153, this.position.globalStep)) as tf.Tensor4D;
-    // Context dropout: zero a sample's label with probability contextDropout (course: 0.1).
-    const context = useContext ? tf.tidy(() => tf.mul(labels, tf.tensor2d(keep, [n, 1])) as tf.Tensor2D) : null;
-    return { noising: { t, noise }, context };
-  }
-
   /** One optimizer step; returns the loss. Throws, before updating anything, on a non-finite loss. */
   private step(indices: Int32Array, learningRate: number): number {
-    const batch = this.data.batch(indices);
-    const { noising, context } = this.draw(batch.images, batch.labels);
+    const { images, labels } = this.data.batch(indices);
+    const { t, noise, context } = trainingDraws(this.config, this.schedule.T, this.position.globalStep, labels, images.shape);
     // BatchNorm's new running statistics wait here until the loss is known to be finite.
-    const statUpdates: RunningStatUpdate[] = [];
-    const { value, grads } = tf.variableGrads(
-      () => diffusionLoss(this.model, this.schedule, batch.images, context, noising, statUpdates),
-      this.trainable,
-    );
-    tf.dispose([batch.images, batch.labels, noising.noise, ...(context ? [context] : [])]);
+    let statUpdates: RunningStatUpdate[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const result = diffusionLoss(this.model, this.schedule, images, context, { t, noise });
+      statUpdates = result.statUpdates;
+      return result.loss;
+    }, this.trainable);
+    tf.dispose([images, labels, noise, ...(context ? [context] : [])]);
     // One scalar read per step, on purpose: a non-finite loss must stop the step before Adam
     // writes NaN into the weights. Native TensorFlow runs ops synchronously, so it costs ~0.1 ms.
     const loss = value.dataSync()[0];
     value.dispose();
     if (!Number.isFinite(loss)) {
-      tf.dispose([...Object.values(grads), ...statUpdates.map((u) => u.value)]);
+      tf.dispose(Object.values(grads));
+      discardStatUpdates(statUpdates);
       const { epoch, stepInEpoch, globalStep } = this.position;
       throw new Error(
         `Training stopped: the loss is ${loss} at step ${globalStep} (epoch ${epoch}, batch ${stepInEpoch}). ` +
           "The weights were not updated; check the data for NaN or infinite values, or lower the learning rate.",
       );
     }
-    for (const { variable, value: updated } of statUpdates) {
-      variable.assign(updated);
-      updated.dispose();
-    }
+    commitStatUpdates(statUpdates);
     this.optimizer.apply(grads, learningRate);
     tf.dispose(Object.values(grads));
-    this.average?.update();
+    this.average?.update(this.position.globalStep);
     this.position.stepInEpoch += 1;
     this.position.globalStep += 1;
     return loss;
@@ -196,7 +215,7 @@ export class Trainer {
     const classes = this.model.config.nContext;
     const count = this.config.useContext ? 8 * classes : 32;
     const context = this.config.useContext
-      ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: count }, (_, i) => i % classes), "int32"), classes), "float32") as tf.Tensor2D)
+      ? oneHotContexts(Array.from({ length: count }, (_, i) => i % classes), classes)
       : null;
     const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b) };
     const { samples } = await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false });

@@ -6,14 +6,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Schedule } from "../diffusion/schedule";
+import { PROJECT_ROOT } from "../data/projectRoot";
+import { type Schedule, linearSchedule } from "../diffusion/schedule";
 import { ContextUnet } from "../model/contextUnet";
-import { type CheckpointManifest, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
 
-/** The library's version from package.json (src/lib/train and dist/lib/train are both 3 deep). */
+/** The library's version from the project's package.json. */
 export const LIBRARY_VERSION: string = (() => {
-  const path = join(__dirname, "..", "..", "..", "package.json");
+  const path = join(PROJECT_ROOT, "package.json");
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")).version as string) : "unknown";
 })();
 
@@ -29,12 +30,13 @@ function scheduleFields(schedule: Schedule): CheckpointManifest["schedule"] {
 }
 
 /**
- * Saves the trainer's model, position, config, history and (unless weightsOnly) its optimizer
- * and EMA state, atomically. weightsOnly makes a small file for shipping (no resuming).
+ * Saves the trainer's model, position, config, history, EMA weights and (unless weightsOnly)
+ * its optimizer state, atomically. weightsOnly makes a small file for shipping (no resuming).
  */
 export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data: DataInfo, weightsOnly = false): Promise<CheckpointManifest> {
   const model = await trainer.model.getWeights();
-  const state = weightsOnly ? { optimizer: null, ema: null } : await trainer.readState();
+  const { optimizer, ema } = await trainer.readState();
+  const state = { optimizer: weightsOnly ? null : optimizer, ema };
   return saveCheckpoint(
     dir,
     {
@@ -50,11 +52,37 @@ export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data
 }
 
 /**
- * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads its
- * weights, or the EMA weights when `useEma` and the checkpoint has them. The caller owns the model.
+ * The noise schedule a checkpoint's model was trained with, rebuilt from its manifest; throws
+ * naming the kind and the file when the manifest holds a kind this library cannot build.
  */
-export function loadModel(dir: string, options: { useEma?: boolean } = {}): { model: ContextUnet; manifest: CheckpointManifest } {
+function manifestSchedule(manifest: CheckpointManifest, dir: string): Schedule {
+  const { kind, ...config } = manifest.schedule;
+  if (kind !== "linear") {
+    throw new Error(`${join(dir, MANIFEST_FILE)}: schedule kind "${kind}" is unknown to this library (it builds "linear" only); load it with the version that saved it (${manifest.libraryVersion}).`);
+  }
+  try {
+    return linearSchedule(config);
+  } catch (error) {
+    throw new Error(`${join(dir, MANIFEST_FILE)}: ${(error as Error).message}`);
+  }
+}
+
+/** A model loaded from a checkpoint, with the manifest and the schedule to sample it with. */
+export interface LoadedModel {
+  model: ContextUnet;
+  manifest: CheckpointManifest;
+  /** The schedule the model was trained with (from the manifest): sample with this one. */
+  schedule: Schedule;
+}
+
+/**
+ * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads its
+ * weights, or the EMA weights when `useEma` and the checkpoint has them; returns it with its
+ * manifest and training schedule. The caller owns the model.
+ */
+export function loadModel(dir: string, options: { useEma?: boolean } = {}): LoadedModel {
   const contents = loadCheckpoint(dir);
+  const schedule = manifestSchedule(contents.manifest, dir);
   const model = new ContextUnet(contents.manifest.architecture.config);
   try {
     const weights = options.useEma && contents.ema ? contents.ema : contents.model;
@@ -63,7 +91,7 @@ export function loadModel(dir: string, options: { useEma?: boolean } = {}): { mo
     model.dispose();
     throw new Error(`Checkpoint ${dir}: ${(error as Error).message}`);
   }
-  return { model, manifest: contents.manifest };
+  return { model, manifest: contents.manifest, schedule };
 }
 
 /**

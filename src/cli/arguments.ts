@@ -1,0 +1,93 @@
+/**
+ * Checks every command makes before it starts work: output paths it will write (the folder exists
+ * or can be made, the path is writable, the extension is right), options that need a partner, and
+ * numbers. A mistake then costs a second, not a run of minutes that fails at its last line.
+ */
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, extname, resolve } from "node:path";
+
+/** The nearest folder at or above `path` that exists (the root always does). */
+function nearestExisting(path: string): string {
+  let current = resolve(path);
+  while (!existsSync(current)) current = dirname(current);
+  return current;
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why no folder can be at `dir` (null when it is, or can be made, a writable one). */
+function folderProblem(dir: string): string | null {
+  const existing = nearestExisting(dir);
+  if (!statSync(existing).isDirectory()) {
+    return existing === resolve(dir) ? `${dir} is a file, not a folder` : `${existing} is a file, so the folder ${resolve(dir)} cannot be made`;
+  }
+  return writable(existing) ? null : `${existing} is not writable`;
+}
+
+/**
+ * Throws unless `dir` (named `option` in the message) is a writable folder or can be made as one:
+ * the nearest existing folder at or above it must be a writable folder. Makes nothing.
+ */
+export function checkOutputFolder(dir: string, option: string): void {
+  const problem = folderProblem(dir);
+  if (problem) throw new Error(`${option} ${dir}: ${problem}; choose another folder.`);
+}
+
+/**
+ * Throws unless a file can be written at `path` (named `option` in the message): its extension is
+ * one of `extensions` (e.g. [".png"]), it is not a folder, and it is writable or its folder is
+ * (or can be made). Makes nothing; writeOutputFile makes the folder when the work is done.
+ */
+export function checkOutputFile(path: string, option: string, extensions: readonly string[]): void {
+  const extension = extname(path).toLowerCase();
+  if (!extensions.includes(extension)) {
+    throw new Error(`${option} ${path}: the file name should end in ${extensions.join(" or ")} (got "${extension || "no extension"}").`);
+  }
+  let problem: string | null;
+  if (existsSync(path)) problem = statSync(path).isDirectory() ? "it is a folder; give a file name inside it" : writable(path) ? null : "it exists and is not writable";
+  else problem = folderProblem(dirname(resolve(path)));
+  if (problem) throw new Error(`${option} ${path}: cannot be written: ${problem}; choose another path.`);
+}
+
+/** Writes `bytes` to `path` (checked first with checkOutputFile), making its folder if missing. */
+export function writeOutputFile(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+/** Values as node:util parseArgs returns them; false and undefined mean "not given". */
+type Given = Record<string, string | boolean | undefined>;
+
+const isGiven = (values: Given, option: string) => values[option] !== undefined && values[option] !== false;
+
+/** Throws when --option is given without --partner, which it needs; `what` says what to add or drop. */
+export function requirePartner(values: Given, option: string, partner: string, what: string): void {
+  if (isGiven(values, option) && !isGiven(values, partner)) throw new Error(`--${option} needs --${partner}: ${what}.`);
+}
+
+/** Throws when --option is given with any of `others`, which it would silently ignore. */
+export function rejectTogether(values: Given, option: string, others: readonly string[]): void {
+  const clashing = others.filter((other) => isGiven(values, other));
+  if (isGiven(values, option) && clashing.length > 0) {
+    throw new Error(`--${option} ignores ${clashing.map((o) => `--${o}`).join(", ")}: drop ${clashing.length > 1 ? "them" : "it"} or --${option}.`);
+  }
+}
+
+/** A number option: undefined stays undefined; otherwise finite, >= min, and whole when `integer`. */
+export function numberOption(value: string | undefined, option: string, rule: { integer?: boolean; min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  const { integer = false, min = -Infinity } = rule;
+  if (value.trim() === "" || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed)) || parsed < min) {
+    const kind = integer ? "a whole number" : "a number";
+    throw new Error(`--${option} must be ${kind}${min > -Infinity ? ` >= ${min}` : ""}, got "${value}".`);
+  }
+  return parsed;
+}
