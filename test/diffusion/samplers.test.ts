@@ -5,8 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NoiseModel, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise, stepNoise } from "../../src/lib/diffusion/sampling";
-import { ddpmStep } from "../../src/lib/diffusion/steps";
+import { type NoiseModel, ddimPlan, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise, stepNoise } from "../../src/lib/diffusion/sampling";
+import { ddimStep, ddpmStep } from "../../src/lib/diffusion/steps";
 import { courseSchedule as schedule } from "../../src/lib/diffusion/schedule";
 import { useTestBackend } from "../helpers/backends";
 import { GaussianOracle, MixtureOracle, patternImage } from "../helpers/oracle";
@@ -164,6 +164,62 @@ describe("samplers against the exact denoiser of known data", () => {
     const variance = tf.tidy(() => tf.moments(samples).variance.dataSync()[0]);
     expect(Math.abs(variance / expected - 1)).toBeLessThan(0.05);
     tf.dispose([samples, frames!]);
+  });
+
+  it("DDIM's noise level sigma is the posterior's: eta = 1 gives q(x_prev | x_t, x_0)'s variance at every stride", () => {
+    // The strided DDPM posterior (Ho et al. 2020, eq. 7, with alpha = alphaBar_t / alphaBar_prev for
+    // the whole stride) has variance (1 - ab_prev) / (1 - ab_t) (1 - ab_t / ab_prev); Song et al.'s
+    // eq. 16 scales its standard deviation by eta. The step is x_prev = (terms without z) + sigma z,
+    // so feeding z = 1 and z = 0 isolates sigma. A missing sqrt on the first factor is off by
+    // sqrt((1 - ab_prev) / (1 - ab_t)), e.g. 0.55x from t = 40 to 20.
+    const x = tf.fill([1, 16, 16, 3], 0.3) as tf.Tensor4D;
+    const eps = tf.fill([1, 16, 16, 3], -0.2) as tf.Tensor4D;
+    const ones = tf.onesLike(x);
+    const zeros = tf.zerosLike(x);
+    for (const steps of [25, 5]) {
+      for (const [t, tPrev] of ddimPlan(schedule, steps)) {
+        const [ab, abPrev] = [schedule.alphaBar[t], schedule.alphaBar[tPrev]];
+        const posteriorVariance = ((1 - abPrev) / (1 - ab)) * (1 - ab / abPrev);
+        for (const eta of [0.5, 1]) {
+          const withNoise = ddimStep(x, eps, t, tPrev, schedule, eta, ones).dataSync()[0];
+          const without = ddimStep(x, eps, t, tPrev, schedule, eta, zeros).dataSync()[0];
+          expect(withNoise - without).toBeCloseTo(eta * Math.sqrt(posteriorVariance), 5);
+        }
+      }
+    }
+    tf.dispose([x, eps, ones, zeros]);
+  });
+
+  it("on Gaussian data every DDIM (eta = 0, 0.5, 1) keeps the data's variance, as its closed form says", async () => {
+    // With the exact denoiser eps* = g_t x a DDIM step is x_prev = c x + sigma z with
+    //   c = sqrt(ab_prev) (1 - sqrt(1 - ab) g) / sqrt(ab) + sqrt(1 - ab_prev - sigma^2) g,
+    //   sigma from Song et al. eq. 16 (written here as the strided DDPM posterior, eq. 7),
+    // so the variance follows v' = c^2 v + sigma^2 from v_T = 1, in float64.
+    const sigmaData = 0.5;
+    const oracle = new GaussianOracle(sigmaData, schedule);
+    const closedForm = (steps: number, eta: number) => {
+      let v = 1;
+      for (const [t, tPrev] of ddimPlan(schedule, steps)) {
+        const [ab, abPrev, g] = [schedule.alphaBar[t], schedule.alphaBar[tPrev], oracle.gain(t)];
+        const sigmaSquared = eta ** 2 * ((1 - abPrev) / (1 - ab)) * (1 - ab / abPrev);
+        const c = (Math.sqrt(abPrev) * (1 - Math.sqrt(1 - ab) * g)) / Math.sqrt(ab) + Math.sqrt(Math.max(0, 1 - abPrev - sigmaSquared)) * g;
+        v = c * c * v + sigmaSquared;
+      }
+      return v;
+    };
+    const n = 128; // 128 x 768 values: the variance estimate's relative standard error is ~0.5 %.
+    for (const eta of [0, 0.5, 1]) {
+      // At stride 1 the family's marginal variance is the data's (0.98-1.00 sigma^2 here) ...
+      expect(Math.abs(closedForm(schedule.T, eta) / sigmaData ** 2 - 1)).toBeLessThan(0.03);
+      // ... and the sampler follows its closed form at strides 10 and 50, where a missing sqrt in
+      // sigma's first factor would land 15 % high for eta = 1 (0.61 instead of 0.53 sigma^2 at 50).
+      for (const steps of [50, 10]) {
+        const { samples, frames } = await sampleDdim(oracle, schedule, { count: n, seed: 11 }, null, { steps, eta, saveFrame: () => false });
+        const variance = tf.tidy(() => tf.moments(samples).variance.dataSync()[0]);
+        expect(Math.abs(variance / closedForm(steps, eta) - 1), `eta ${eta}, ${steps} steps`).toBeLessThan(0.03);
+        tf.dispose([samples, ...(frames ? [frames] : [])]);
+      }
+    }
   });
 
   it("DDIM with eta = 1 is stochastic yet still ends on the data point", async () => {
