@@ -1,19 +1,21 @@
 /**
  * npm run evaluate -- --checkpoint DIR [--sampler ddim|ddpm|ddpm-no-noise] [--steps 25] [--eta 0] [--n 1000]
  *                     [--seed 0] [--classifier models/classifier] [--sprites DIR] [--record models/evaluation.json]
- * Samples a diffusion checkpoint and prints its SFD beside the real-vs-real floor, context accuracy
- * per class, diversity and nearest-training-neighbour distances; --record merges the result into
- * a JSON file (one entry per model, sampler and step count).
+ *                     [--guidance W] [--classifier-guidance S [--guidance-classifier models/noisy-classifier]]
+ * Samples a diffusion checkpoint (optionally guided) and prints its SFD beside the real-vs-real
+ * floor, context accuracy per class, diversity and nearest-training-neighbour distances; --record
+ * merges the result into a JSON file (one entry per model, sampler, step count, eta and guidance).
  */
 import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend";
 import { projectPath } from "../lib/data/projectRoot";
 import { SPRITE_CLASS_NAMES } from "../lib/data/sprites/classes";
 import { parseSamplerName } from "../lib/diffusion/samplers";
+import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidance/noisyClassifierFile";
 import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifierFile";
 import { type ModelEvaluation, evaluateDiffusionModel } from "../lib/metrics/modelEvaluation";
 import { recordEvaluation } from "../lib/metrics/evaluationFile";
-import { checkOutputFile, numberOption } from "./arguments";
+import { checkOutputFile, numberOption, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
@@ -25,7 +27,14 @@ const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
   --seed N           seed of the samples and of the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
   --sprites DIR      real sprite set to compare with (default: the project's, data/sprites)
-  --record FILE      merge the result into this JSON file (e.g. models/evaluation.json)`;
+  --record FILE      merge the result into this JSON file (e.g. models/evaluation.json)
+  --guidance W       classifier-free guidance weight w >= 0 (context models only; default 0 = none)
+  --classifier-guidance S
+                     classifier guidance scale s >= 0: steers each sample to its real partner's class
+                     with a noisy-sprite classifier (any model; accuracy is then reported per class)
+  --guidance-classifier DIR
+                     the noisy classifier for --classifier-guidance (default ${DEFAULT_NOISY_CLASSIFIER_DIR};
+                     --classifier is the measuring classifier)`;
 
 const percent = (v: number | null) => (v === null ? "  n/a" : `${(100 * v).toFixed(1)} %`);
 
@@ -36,7 +45,8 @@ function report(r: ModelEvaluation): string {
   ];
   if (r.contextAccuracy) {
     const per = SPRITE_CLASS_NAMES.map((name) => `${name} ${percent(r.contextAccuracy!.perClass[name])} (${r.contextAccuracy!.counts[name]})`);
-    lines.push(`  context accuracy ${percent(r.contextAccuracy.overall)}: ${per.join(", ")}`);
+    const what = r.classifierGuidance ? "accuracy to the asked-for classes" : "context accuracy";
+    lines.push(`  ${what} ${percent(r.contextAccuracy.overall)}: ${per.join(", ")}`);
   }
   lines.push(`  classes drawn: ${SPRITE_CLASS_NAMES.map((name) => `${name} ${percent(r.classShares[name])}`).join(", ")}`);
   const g = r.diversity.generated;
@@ -69,11 +79,15 @@ export function parseEvaluateArgs(args: string[]) {
       classifier: { type: "string", default: DEFAULT_CLASSIFIER_DIR },
       sprites: { type: "string" },
       record: { type: "string" },
+      guidance: { type: "string" },
+      "classifier-guidance": { type: "string" },
+      "guidance-classifier": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return null;
   if (!values.checkpoint) throw new Error(`--checkpoint is required.\n${USAGE}`);
+  requirePartner(values, "guidance-classifier", "classifier-guidance", "it names the classifier --classifier-guidance S uses");
   // --record is read and written relative to the project root, as recordEvaluation does.
   if (values.record !== undefined) checkOutputFile(projectPath(values.record), "--record", [".json"]);
   return {
@@ -86,6 +100,9 @@ export function parseEvaluateArgs(args: string[]) {
     classifier: values.classifier!,
     sprites: values.sprites,
     record: values.record,
+    guidance: numberOption(values.guidance, "guidance", { min: 0 }) ?? 0,
+    classifierGuidance: numberOption(values["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
+    guidanceClassifier: values["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
   };
 }
 
@@ -96,8 +113,11 @@ async function main(): Promise<void> {
   log.log(describeBackend(await initBackend()));
   const { classifier, manifest } = loadClassifier(values.classifier);
   log.log(`classifier: ${values.classifier}, held-out accuracy ${percent(manifest.heldOutScore.accuracy)}`);
+  let guide: ReturnType<typeof loadNoisyClassifier> | null = null;
   try {
-    const { checkpoint, sampler, steps, eta, n, seed } = values;
+    guide = values.classifierGuidance > 0 ? loadNoisyClassifier(values.guidanceClassifier) : null;
+    if (guide) log.log(`guidance classifier: ${values.guidanceClassifier}`);
+    const { checkpoint, sampler, steps, eta, n, seed, guidance } = values;
     const result = await evaluateDiffusionModel({
       checkpoint,
       sampler,
@@ -106,6 +126,8 @@ async function main(): Promise<void> {
       n,
       seed,
       classifier,
+      guidance,
+      ...(guide ? { classifierGuidance: { classifier: guide.classifier, dir: values.guidanceClassifier, scale: values.classifierGuidance, schedule: guide.manifest.schedule } } : {}),
       spriteSet: values.sprites,
       onStep: (p) => log.update(`sampling ${sampler} ${progressBar(p.step, p.steps)} t ${p.t}`),
     });
@@ -116,6 +138,7 @@ async function main(): Promise<void> {
     }
   } finally {
     classifier.dispose();
+    guide?.classifier.dispose();
   }
 }
 

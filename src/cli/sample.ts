@@ -1,13 +1,18 @@
 /**
  * npm run sample -- --checkpoint models/context --sampler ddim --steps 25 --context 0,1,2,3,4 --out grid.png [--gif anim.gif]
+ *                   [--guidance W] [--classifier-guidance S [--guidance-classifier DIR]]
  * Draws sprites from a checkpoint, on the schedule it was trained with, and writes a PNG grid (and
- * optionally the denoising as a GIF). Every option is checked before sampling starts.
+ * optionally the denoising as a GIF), optionally guided toward the --context classes. Every option
+ * is checked before sampling starts; the guidance classifier's fit right after loading.
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
-import { oneHotContexts } from "../lib/data/dataset";
-import { type SamplerChoice, parseSamplerName, sample, samplerLabel } from "../lib/diffusion/samplers";
+import { SPRITE_CLASSES, oneHotContexts } from "../lib/data/dataset";
+import { SPRITE_CLASS_NAMES } from "../lib/data/sprites/classes";
+import { type GuidanceChoice, type SamplerChoice, parseSamplerName, sample, samplerLabel } from "../lib/diffusion/samplers";
+import { checkClassifierClasses, checkClassifierSchedule } from "../lib/guidance/classifierGuidance";
+import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidance/noisyClassifierFile";
 import { renderGif } from "../lib/render/gif";
 import { renderGridPng } from "../lib/render/grid";
 import { loadModel } from "../lib/train/trainingCheckpoint";
@@ -19,13 +24,36 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
   --steps N        DDIM only: steps, must divide the checkpoint's T (default 25)
   --eta X          DDIM only: eta (default 0)
   --n N            number of sprites (default 32)
-  --context SPEC   none (default) | classes, e.g. 0,0,1,4 (cycled to n) | "each" (n / 5 of each class)
+  --context SPEC   none (default) | classes, e.g. 0,0,1,4 or hero,food (cycled to n) | "each" (n / 5 of each class)
                    | a vector, e.g. 1,0,0.6,0,0 (with --vector), used for every sprite
   --vector         read --context as one context vector rather than a list of classes
+  --guidance W     classifier-free guidance weight w >= 0 (context models, with --context; default 0 = none)
+  --classifier-guidance S
+                   classifier guidance scale s >= 0: steers each sprite to its --context class
+                   (a list of classes) with a noisy-sprite classifier; works on unconditional models
+  --guidance-classifier DIR
+                   the noisy classifier for --classifier-guidance (default ${DEFAULT_NOISY_CLASSIFIER_DIR})
   --rows R         grid rows (default 4)
   --seed S         seed (default 0)
   --ema            use the checkpoint's EMA weights if it has them
   --gif FILE       also write the denoising frames as an animated GIF`;
+
+/** A class given by index (0..classes - 1) or, for the sprites' 5, by name ("hero", "food", ...). */
+function classIndex(text: string, classes: number): number {
+  const byName = classes === SPRITE_CLASSES ? SPRITE_CLASS_NAMES.findIndex((name) => name === text.trim().toLowerCase()) : -1;
+  const c = byName >= 0 ? byName : text.trim() === "" ? NaN : Number(text);
+  if (!Number.isInteger(c) || c < 0 || c >= classes) {
+    throw new Error(`--context: class "${text}" is not in 0..${classes - 1}${classes === SPRITE_CLASSES ? ` nor one of ${SPRITE_CLASS_NAMES.join(", ")}` : ""}.`);
+  }
+  return c;
+}
+
+/** The class of each of n sprites from a --context list (cycled to n) or "each" (n / classes of each). */
+function classesFor(spec: string, n: number, classes: number): number[] {
+  if (spec === "each") return Array.from({ length: n }, (_, i) => Math.floor((i * classes) / n));
+  const list = spec.split(",").map((c) => classIndex(c, classes));
+  return Array.from({ length: n }, (_, i) => list[i % list.length]);
+}
 
 function contextFor(spec: string, n: number, vector: boolean, classes: number): tf.Tensor2D | null {
   if (spec === "none") return null;
@@ -36,11 +64,7 @@ function contextFor(spec: string, n: number, vector: boolean, classes: number): 
     }
     return tf.tidy(() => tf.tile(tf.tensor2d(v, [1, classes]), [n, 1]) as tf.Tensor2D);
   }
-  const list = spec === "each" ? Array.from({ length: classes }, (_, c) => c) : spec.split(",").map(Number);
-  const bad = list.find((c) => !Number.isInteger(c) || c < 0 || c >= classes);
-  if (bad !== undefined) throw new Error(`--context: class ${bad} is not in 0..${classes - 1}.`);
-  const perSample = Array.from({ length: n }, (_, i) => (spec === "each" ? list[Math.floor((i * classes) / n)] : list[i % list.length]));
-  return oneHotContexts(perSample, classes);
+  return oneHotContexts(classesFor(spec, n, classes), classes);
 }
 
 /** The command's options, checked (paths, partners, numbers); null for --help. */
@@ -60,6 +84,9 @@ export function parseSampleArgs(args: string[]) {
       seed: { type: "string", default: "0" },
       ema: { type: "boolean", default: false },
       gif: { type: "string" },
+      guidance: { type: "string" },
+      "classifier-guidance": { type: "string" },
+      "guidance-classifier": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -68,6 +95,12 @@ export function parseSampleArgs(args: string[]) {
   checkOutputFile(a.out, "--out", [".png"]);
   if (a.gif !== undefined) checkOutputFile(a.gif, "--gif", [".gif"]);
   requirePartner(a, "vector", "context", "it says how to read --context's numbers, e.g. --context 1,0,0.6,0,0 --vector");
+  requirePartner(a, "guidance", "context", "classifier-free guidance steers toward a context, e.g. --context each");
+  requirePartner(a, "classifier-guidance", "context", "it steers each sprite to its --context class, e.g. --context each or --context hero,food");
+  requirePartner(a, "guidance-classifier", "classifier-guidance", "it names the classifier --classifier-guidance S uses");
+  if (a["classifier-guidance"] !== undefined && (a.vector || a.context === "none")) {
+    throw new Error(`--classifier-guidance steers each sprite to one class: give --context as classes (e.g. each, 0,1 or hero,food), not ${a.vector ? "a --vector" : '"none"'}.`);
+  }
   const choice: SamplerChoice = {
     sampler: parseSamplerName(a.sampler!),
     steps: numberOption(a.steps, "steps", { integer: true, min: 1 }),
@@ -84,7 +117,36 @@ export function parseSampleArgs(args: string[]) {
     context: a.context ?? "none",
     vector: a.vector!,
     ema: a.ema!,
+    guidance: numberOption(a.guidance, "guidance", { min: 0 }) ?? 0,
+    classifierGuidance: numberOption(a["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
+    guidanceClassifier: a["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
   };
+}
+
+type SampleArgs = NonNullable<ReturnType<typeof parseSampleArgs>>;
+
+/**
+ * The guidance the options ask for, checked against the checkpoint: w only for a model trained
+ * with context; the guidance classifier (loaded here, owned by the caller through `dispose`) of
+ * the model's classes and schedule. Labels are the --context classes.
+ */
+function guidanceFor(a: SampleArgs, loaded: ReturnType<typeof loadModel>): GuidanceChoice & { dispose(): void } {
+  const usesContext = loaded.manifest.training?.config.useContext ?? false;
+  if (a.guidance > 0 && !usesContext) {
+    throw new Error(`--guidance needs a model trained with context, but ${a.checkpoint} was trained without; steer it with --classifier-guidance S instead.`);
+  }
+  if (a.classifierGuidance === 0) return { guidance: a.guidance, dispose: () => undefined };
+  const { classifier, manifest } = loadNoisyClassifier(a.guidanceClassifier);
+  try {
+    checkClassifierClasses(classifier, loaded.model.config.nContext, `the checkpoint ${a.checkpoint}`);
+    checkClassifierClasses(classifier, SPRITE_CLASSES, "the sprites");
+    checkClassifierSchedule(manifest.schedule, loaded.schedule, `the checkpoint ${a.checkpoint}`);
+    const labels = classesFor(a.context, a.n, classifier.classes);
+    return { guidance: a.guidance, classifierGuidance: { classifier, labels, scale: a.classifierGuidance }, dispose: () => classifier.dispose() };
+  } catch (error) {
+    classifier.dispose();
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
@@ -92,14 +154,22 @@ async function main(): Promise<void> {
   if (!a) return console.log(USAGE);
   const log = new ProgressLine(process.stderr, 2000);
   log.log(describeBackend(await initBackend()));
-  const { model, schedule } = loadModel(a.checkpoint, { useEma: a.ema });
+  const loaded = loadModel(a.checkpoint, { useEma: a.ema });
+  const { model, manifest, schedule } = loaded;
   let context: tf.Tensor2D | null = null;
+  let guidance: ReturnType<typeof guidanceFor> | null = null;
   try {
-    const label = samplerLabel(a.choice, schedule); // also checks the choice against the checkpoint's T
-    context = contextFor(a.context, a.n, a.vector, model.config.nContext);
+    // Also checks the choice against the checkpoint's T.
+    const label = samplerLabel({ ...a.choice, guidance: a.guidance, classifierGuidance: { scale: a.classifierGuidance } }, schedule);
+    guidance = guidanceFor(a, loaded);
+    // Classifier guidance steers an unconditional model by its labels alone: it gets no context.
+    const steeredByClassifierOnly = a.classifierGuidance > 0 && !(manifest.training?.config.useContext ?? false);
+    context = steeredByClassifierOnly ? null : contextFor(a.context, a.n, a.vector, model.config.nContext);
     const began = Date.now();
     const result = await sample(model, schedule, { count: a.n, seed: a.seed }, context, {
       ...a.choice,
+      guidance: guidance.guidance,
+      classifierGuidance: guidance.classifierGuidance,
       seed: a.seed,
       onStep: ({ step, steps }) => log.update(`${label} ${progressBar(step, steps)}`),
       ...(a.gif ? {} : { saveFrame: () => false }),
@@ -114,6 +184,7 @@ async function main(): Promise<void> {
     tf.dispose([result.samples, ...(result.frames ? [result.frames] : [])]);
   } finally {
     context?.dispose();
+    guidance?.dispose();
     model.dispose();
   }
 }

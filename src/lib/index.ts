@@ -24,3 +24,4 @@ export * from "./train/atomicFile";
 export * from "./train/trainingCheckpoint";
 export * from "./notebook/index";
 export * from "./metrics/index";
+export * from "./guidance/index";

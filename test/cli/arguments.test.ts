@@ -93,4 +93,30 @@ describe("npm run sample and npm run evaluate's options", () => {
     expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "plms"])).toThrow(/Unknown sampler "plms"/);
     expect(parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "ddpm"])).toMatchObject({ sampler: "ddpm", steps: undefined, eta: undefined, n: 1000 });
   });
+
+  it("sample checks the guidance flags: w and s >= 0, the class list they steer to, the guidance classifier's partner", () => {
+    const base = ["--checkpoint", "models/context", "--out", join(dir, "grid.png")];
+    expect(parseSampleArgs(base)).toMatchObject({ guidance: 0, classifierGuidance: 0, guidanceClassifier: "models/noisy-classifier" });
+    expect(parseSampleArgs([...base, "--context", "each", "--guidance", "2", "--classifier-guidance", "3", "--guidance-classifier", "models/mine"])).toMatchObject({
+      guidance: 2,
+      classifierGuidance: 3,
+      guidanceClassifier: "models/mine",
+    });
+    expect(() => parseSampleArgs([...base, "--context", "each", "--guidance=-1"])).toThrow('--guidance must be a number >= 0, got "-1".');
+    expect(() => parseSampleArgs([...base, "--context", "each", "--guidance", "-1"])).toThrow(/argument is ambiguous/); // node's parseArgs
+    expect(() => parseSampleArgs([...base, "--context", "each", "--classifier-guidance", "x"])).toThrow('--classifier-guidance must be a number >= 0, got "x".');
+    expect(() => parseSampleArgs([...base, "--guidance", "2"])).toThrow("--guidance needs --context: classifier-free guidance steers toward a context, e.g. --context each.");
+    expect(() => parseSampleArgs([...base, "--classifier-guidance", "2"])).toThrow(/--classifier-guidance needs --context: it steers each sprite to its --context class/);
+    expect(() => parseSampleArgs([...base, "--classifier-guidance", "2", "--context", "1,0,0,0,0", "--vector"])).toThrow(/give --context as classes \(e\.g\. each, 0,1 or hero,food\), not a --vector/);
+    expect(() => parseSampleArgs([...base, "--classifier-guidance", "2", "--context", "none"])).toThrow(/give --context as classes .*not "none"/);
+    expect(() => parseSampleArgs([...base, "--guidance-classifier", "models/mine"])).toThrow("--guidance-classifier needs --classifier-guidance: it names the classifier --classifier-guidance S uses.");
+  });
+
+  it("evaluate takes the same guidance flags, its measuring --classifier apart from --guidance-classifier", () => {
+    const base = ["--checkpoint", "models/unconditional"];
+    expect(parseEvaluateArgs([...base, "--classifier-guidance", "3"])).toMatchObject({ guidance: 0, classifierGuidance: 3, classifier: "models/classifier", guidanceClassifier: "models/noisy-classifier" });
+    expect(parseEvaluateArgs([...base, "--guidance", "1.5", "--guidance-classifier", "g", "--classifier-guidance", "1"])).toMatchObject({ guidance: 1.5, guidanceClassifier: "g" });
+    expect(() => parseEvaluateArgs([...base, "--guidance=-0.5"])).toThrow('--guidance must be a number >= 0, got "-0.5".');
+    expect(() => parseEvaluateArgs([...base, "--guidance-classifier", "g"])).toThrow(/--guidance-classifier needs --classifier-guidance/);
+  });
 });

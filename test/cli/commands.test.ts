@@ -1,16 +1,21 @@
 /**
  * The commands as a user runs them (through tsx): a mistake in the options fails in seconds, before
- * any sampling or training, and --images without --labels trains an unconditional model.
+ * any sampling or training, --images without --labels trains an unconditional model, and guidance
+ * that does not fit the checkpoint fails right after loading while guidance that fits samples.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/lib/data/npy";
 import { spriteSetArrays } from "../../src/lib/data/spriteFiles";
 import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
+import { COURSE_SCHEDULE_CONFIG } from "../../src/lib/diffusion/schedule";
+import { NoisySpriteClassifier } from "../../src/lib/guidance/noisyClassifier";
+import { type NoisyClassifierFields, saveNoisyClassifier } from "../../src/lib/guidance/noisyClassifierFile";
 import type { CheckpointManifest } from "../../src/lib/train/checkpoint";
+import { useTestBackend } from "../helpers/backends";
 
 const ROOT = resolve(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "cli-commands-"));
@@ -56,4 +61,43 @@ describe("npm run train -- --images F (no --labels)", () => {
     expect(manifest.data).toMatchObject({ count: 20 });
     expect(resolve(ROOT, manifest.data!.source)).toBe(images);
   }, 120_000);
+});
+
+describe("guided sampling from the command line", () => {
+  beforeAll(() => useTestBackend());
+  const classifierDir = (name: string, classes: number) => {
+    const folder = join(dir, name);
+    const classifier = new NoisySpriteClassifier({ channels: [4, 4, 4], hiddenSize: 8, classes }, 0);
+    // Only the architecture, weights and schedule matter here; the training record is a stand-in.
+    const fields = { classNames: [], schedule: { ...COURSE_SCHEDULE_CONFIG } } as unknown as NoisyClassifierFields;
+    return saveNoisyClassifier(folder, classifier, fields).then(() => (classifier.dispose(), folder));
+  };
+
+  it("refuses guidance the checkpoint cannot take: w on an unconditional model, a classifier of other classes", async () => {
+    const threeClasses = await classifierDir("three-classes", 3);
+    const out = join(dir, "guided.png");
+    const cfg = run("sample", ["--checkpoint", "models/unconditional", "--guidance", "2", "--context", "each", "--out", out]);
+    expect(cfg.status).toBe(1);
+    expect(cfg.stderr).toContain("sample: --guidance needs a model trained with context, but models/unconditional was trained without; steer it with --classifier-guidance S instead.");
+    const mismatch = run("sample", ["--checkpoint", "models/context", "--classifier-guidance", "3", "--guidance-classifier", threeClasses, "--context", "each", "--out", out]);
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.stderr).toContain("sample: Classifier guidance: the classifier scores 3 classes but the checkpoint models/context has 5; use a noisy classifier trained on the same 5 classes.");
+    const evaluate = run("evaluate", ["--checkpoint", "models/unconditional", "--guidance", "1", "--n", "10"]);
+    expect(evaluate.status).toBe(1);
+    expect(evaluate.stderr).toContain("evaluate: Classifier-free guidance (w = 1) needs a context model, but models/unconditional was trained without context");
+    expect(existsSync(out)).toBe(false);
+  }, 180_000);
+
+  it("steers an unconditional model with a noisy classifier, and a context model with both guidances", async () => {
+    const fiveClasses = await classifierDir("five-classes", 5);
+    const out = join(dir, "steered.png");
+    const common = ["--sampler", "ddim", "--steps", "5", "--n", "2", "--rows", "1", "--guidance-classifier", fiveClasses, "--out", out];
+    const steered = run("sample", ["--checkpoint", "models/unconditional", "--classifier-guidance", "2", "--context", "hero,food", ...common]);
+    expect(steered.stderr).toContain("DDIM-5, classifier s = 2: 2 sprites in");
+    expect(steered.status).toBe(0);
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
+    const both = run("sample", ["--checkpoint", "models/context", "--guidance", "2", "--classifier-guidance", "1", "--context", "0,3", ...common]);
+    expect(both.stderr).toContain("DDIM-5, CFG w = 2, classifier s = 1: 2 sprites in");
+    expect(both.status).toBe(0);
+  }, 180_000);
 });

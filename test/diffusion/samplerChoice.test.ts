@@ -1,7 +1,7 @@
 /** The one sampling entry point: `sample` by name, its labels and costs, and the errors it teaches. */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SamplerChoice, checkSamplerChoice, modelEvaluations, parseSamplerName, sample, samplerLabel } from "../../src/lib/diffusion/samplers";
+import { type SamplerChoice, checkSamplerChoice, guidanceLabel, modelEvaluations, parseSamplerName, sample, samplerLabel } from "../../src/lib/diffusion/samplers";
 import { type SampleResult, sampleDdim, sampleDdpm, sampleDdpmWithoutNoise } from "../../src/lib/diffusion/sampling";
 import { courseSchedule, linearSchedule } from "../../src/lib/diffusion/schedule";
 import { useTestBackend } from "../helpers/backends";
@@ -76,6 +76,16 @@ describe("sampler names, labels and costs", () => {
     expect(samplerLabel({ sampler: "ddim", steps: 25, eta: 0.5 }, courseSchedule)).toBe("DDIM-25, eta 0.5");
     expect(samplerLabel({ sampler: "ddpm-no-noise" }, courseSchedule)).toBe("DDPM-500 without noise");
     expect(samplerLabel({ sampler: "ddpm" }, { T: 1000 })).toBe("DDPM-1000");
+  });
+
+  it("labels a guided run with its w and s, and an unguided one (w = s = 0) as before", () => {
+    expect(samplerLabel({ sampler: "ddim", guidance: 2 }, courseSchedule)).toBe("DDIM-25, CFG w = 2");
+    expect(samplerLabel({ sampler: "ddim", classifierGuidance: { scale: 3 } }, courseSchedule)).toBe("DDIM-25, classifier s = 3");
+    expect(samplerLabel({ sampler: "ddpm", guidance: 1.5, classifierGuidance: { scale: 3 } }, courseSchedule)).toBe("DDPM-500, CFG w = 1.5, classifier s = 3");
+    expect(samplerLabel({ sampler: "ddim", eta: 0.5, guidance: 2 }, courseSchedule)).toBe("DDIM-25, eta 0.5, CFG w = 2");
+    expect(samplerLabel({ sampler: "ddim", guidance: 0, classifierGuidance: { scale: 0 } }, courseSchedule)).toBe("DDIM-25");
+    expect(guidanceLabel({})).toBe("");
+    expect(guidanceLabel({ guidance: 4 })).toBe("CFG w = 4");
   });
 
   it("counts model evaluations: T for DDPM, the steps for DDIM", () => {

@@ -82,3 +82,64 @@ export class GaussianOracle implements NoiseModel {
     return tf.mul(x, this.gain(Math.round(tFraction * this.schedule.T)));
   }
 }
+
+/**
+ * Two Gaussian classes, y = 0, 1 with priors 1/2: x0 | y ~ N(m_y, s^2 I). Then x_t | y ~
+ * N(sqrt(ab) m_y, v I) with v = ab s^2 + 1 - ab, and everything guidance needs is closed-form:
+ *   conditional   eps(x_t, y) = sqrt(1 - ab) (x_t - sqrt(ab) m_y) / v        (eps = -sqrt(1 - ab) score)
+ *   posterior     p(y | x_t)  = softmax_y( log 1/2 - ||x_t - sqrt(ab) m_y||^2 / (2 v) )
+ *   unconditional eps(x_t)    = sum_y p(y | x_t) eps(x_t, y)                   (the mixture's score)
+ * As a NoiseModel the context selects: a one-hot row gives eps(x, y), a zero row (or null) the
+ * unconditional eps, and a mixed row c the blend sum_y c_y eps(x, y) + (1 - sum_y c_y) eps(x).
+ * As a NoisyClassifierModel its logits are the exact posterior's. Records each predictNoise batch size.
+ */
+export class TwoClassGaussianOracle implements NoiseModel {
+  readonly classes = 2;
+  private readonly means: tf.Tensor2D;
+  private readonly logPrior = Math.log(0.5);
+  readonly batchSizes: number[] = [];
+
+  constructor(
+    readonly meanImages: [Float32Array, Float32Array],
+    readonly s: number,
+    private readonly schedule: Schedule,
+    private readonly imageShape: [number, number, number] = [16, 16, 3],
+  ) {
+    this.means = tf.keep(tf.tensor2d([...meanImages[0], ...meanImages[1]], [2, meanImages[0].length]));
+  }
+
+  /** ab and v at tFraction, as the models see it (t = round(tFraction T)). */
+  private levels(tFraction: number): { ab: number; v: number } {
+    const ab = this.schedule.alphaBar[Math.round(tFraction * this.schedule.T)];
+    return { ab, v: ab * this.s ** 2 + 1 - ab };
+  }
+
+  /** [N, 2, D] x_t - sqrt(ab) m_y for both classes. */
+  private offsets(x: tf.Tensor4D, ab: number): tf.Tensor3D {
+    const flat = tf.reshape(x, [x.shape[0], 1, -1]);
+    return tf.sub(flat, tf.mul(this.means, Math.sqrt(ab))) as tf.Tensor3D;
+  }
+
+  logits(x: tf.Tensor4D, tFraction: number): tf.Tensor2D {
+    const { ab, v } = this.levels(tFraction);
+    return tf.tidy(() => tf.sub(this.logPrior, tf.div(tf.sum(tf.square(this.offsets(x, ab)), 2), 2 * v)) as tf.Tensor2D);
+  }
+
+  predictNoise(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): tf.Tensor4D {
+    this.batchSizes.push(x.shape[0]);
+    const { ab, v } = this.levels(tFraction);
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const perClass = tf.mul(this.offsets(x, ab), Math.sqrt(1 - ab) / v); // [N, 2, D]
+      const posterior = tf.softmax(this.logits(x, tFraction)); // [N, 2]
+      const unconditional = tf.sum(tf.mul(perClass, tf.expandDims(posterior, 2)), 1); // [N, D]
+      const c = context ?? tf.zeros([n, 2]);
+      const blended = tf.add(tf.sum(tf.mul(perClass, tf.expandDims(c, 2)), 1), tf.mul(unconditional, tf.sub(1, tf.sum(c, 1, true))));
+      return tf.reshape(blended, [n, ...this.imageShape]) as tf.Tensor4D;
+    });
+  }
+
+  dispose(): void {
+    this.means.dispose();
+  }
+}

@@ -1,8 +1,11 @@
 /**
  * One entry point for the three samplers, chosen by name: the one place that maps a name (from a
- * command line, a notebook, an evaluation record) to a sampling loop, its label and its cost.
+ * command line, a notebook, an evaluation record) to a sampling loop, guided or not, its label and its cost.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkGuidanceWeight, withClassifierFreeGuidance } from "../guidance/classifierFreeGuidance";
+import { checkClassifierGuidance, withClassifierGuidance } from "../guidance/classifierGuidance";
+import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
 import type { Schedule } from "./schedule";
 import {
   DEFAULT_DDIM_STEPS,
@@ -59,30 +62,74 @@ export function modelEvaluations(choice: SamplerChoice, schedule: Pick<Schedule,
   return checkSamplerChoice(choice, schedule).steps;
 }
 
-/** A short name for plots and logs: "DDPM-500", "DDIM-25", "DDIM-25, eta 0.5", "DDPM-500 without noise". */
-export function samplerLabel(choice: SamplerChoice, schedule: Pick<Schedule, "T">): string {
+/**
+ * How a run is guided (absent or 0: not at all). Both may be combined: classifier guidance then
+ * wraps the classifier-free-guided model.
+ */
+export interface GuidanceChoice {
+  /** Classifier-free guidance weight w >= 0 (Ho & Salimans 2022, eq. 6); needs a context model and a context. */
+  guidance?: number;
+  /** Classifier guidance (Dhariwal & Nichol 2021): a noisy-image classifier, one class per sample to steer to, the scale s >= 0. */
+  classifierGuidance?: { classifier: NoisyClassifierModel; labels: ArrayLike<number>; scale: number };
+}
+
+/** The guidance part of a label: "CFG w = 2", "classifier s = 3", both joined by ", ", or "" for none. */
+export function guidanceLabel(choice: { guidance?: number; classifierGuidance?: { scale: number } }): string {
+  const parts: string[] = [];
+  if (choice.guidance) parts.push(`CFG w = ${choice.guidance}`);
+  if (choice.classifierGuidance?.scale) parts.push(`classifier s = ${choice.classifierGuidance.scale}`);
+  return parts.join(", ");
+}
+
+/**
+ * A short name for plots and logs: "DDPM-500", "DDIM-25", "DDIM-25, eta 0.5", "DDPM-500 without noise",
+ * and with guidance "DDIM-25, CFG w = 2", "DDIM-25, classifier s = 3".
+ */
+export function samplerLabel(choice: SamplerChoice & { guidance?: number; classifierGuidance?: { scale: number } }, schedule: Pick<Schedule, "T">): string {
   const { steps, eta } = checkSamplerChoice(choice, schedule);
-  if (choice.sampler === "ddpm") return `DDPM-${steps}`;
-  if (choice.sampler === "ddpm-no-noise") return `DDPM-${steps} without noise`;
-  return eta > 0 ? `DDIM-${steps}, eta ${eta}` : `DDIM-${steps}`;
+  const guided = guidanceLabel(choice);
+  const base = choice.sampler === "ddpm" ? `DDPM-${steps}` : choice.sampler === "ddpm-no-noise" ? `DDPM-${steps} without noise` : eta > 0 ? `DDIM-${steps}, eta ${eta}` : `DDIM-${steps}`;
+  return guided ? `${base}, ${guided}` : base;
+}
+
+/**
+ * Throws unless the guidance can run for `count` samples with `context`: w and s finite and >= 0,
+ * a context when w > 0, one label per sample, each a class of the classifier. Makes no tensor.
+ */
+export function checkGuidanceChoice(choice: GuidanceChoice, context: tf.Tensor2D | null, count: number): void {
+  if (choice.guidance !== undefined) checkGuidanceWeight(choice.guidance);
+  if (choice.guidance && context === null) {
+    throw new Error(`Classifier-free guidance (w = ${choice.guidance}) needs a context to steer to, got null: pass one context vector per sample to a context model, or use classifierGuidance for an unconditional model.`);
+  }
+  if (choice.classifierGuidance) checkClassifierGuidance(choice.classifierGuidance, count);
+}
+
+/** The model as the choice guides it: itself without guidance, CFG-guided, classifier-guided, or both (classifier outermost). */
+function guidedModel(model: NoiseModel, schedule: Schedule, options: SamplerChoice & GuidanceChoice): NoiseModel {
+  const withWeight = options.guidance ? withClassifierFreeGuidance(model, options.guidance) : model;
+  const byClassifier = options.classifierGuidance;
+  return byClassifier ? withClassifierGuidance(withWeight, schedule, { ...byClassifier, sampler: options.sampler }) : withWeight;
 }
 
 /**
  * Samples with the chosen sampler: sampleDdpm, sampleDdim or sampleDdpmWithoutNoise with the same
  * start [N, H, W, C] (or { count, seed }), context [N, K] or null, and options: bit-identical to
- * calling them directly. A bad choice rejects before any tensor is made. The caller owns
- * result.samples and result.frames.
+ * calling them directly when no guidance is given (or w = 0 and s = 0). With `guidance` and/or
+ * `classifierGuidance` the same loop runs on the guided model. A bad choice rejects before any
+ * tensor is made. The caller owns result.samples and result.frames.
  */
 export async function sample(
   model: NoiseModel,
   schedule: Schedule,
   start: SamplerStart,
   context: tf.Tensor2D | null,
-  options: SamplerChoice & SamplerOptions,
+  options: SamplerChoice & GuidanceChoice & SamplerOptions,
 ): Promise<SampleResult> {
   const { steps, eta } = checkSamplerChoice(options, schedule);
+  checkGuidanceChoice(options, context, start instanceof tf.Tensor ? start.shape[0] : start.count);
+  const guided = guidedModel(model, schedule, options);
   // The loops read only their own options; DDPM's steps and eta are undefined here (checked).
-  if (options.sampler === "ddim") return sampleDdim(model, schedule, start, context, { ...options, steps, eta });
-  if (options.sampler === "ddpm") return sampleDdpm(model, schedule, start, context, options);
-  return sampleDdpmWithoutNoise(model, schedule, start, context, options);
+  if (options.sampler === "ddim") return sampleDdim(guided, schedule, start, context, { ...options, steps, eta });
+  if (options.sampler === "ddpm") return sampleDdpm(guided, schedule, start, context, options);
+  return sampleDdpmWithoutNoise(guided, schedule, start, context, options);
 }

@@ -1,6 +1,7 @@
 /**
  * models/evaluation.json: the recorded evaluations of the shipped models, one entry per model,
- * sampler, step count and eta, so a lesson can show the numbers without sampling 1000 sprites itself.
+ * sampler, step count, eta and guidance (w, and classifier guidance's scale and classifier), so a
+ * lesson can show the numbers without sampling 1000 sprites itself.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { projectPath } from "../data/projectRoot";
@@ -26,21 +27,45 @@ export function readEvaluations(path: string = EVALUATION_FILE): EvaluationFile 
   return contents;
 }
 
-/** Whether two results are of the same model, sampler, step count and eta (absent eta = 0). */
-const sameRun = (a: ModelEvaluation, b: Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta">) =>
-  a.model === b.model && a.sampler === b.sampler && a.steps === b.steps && (a.eta ?? 0) === (b.eta ?? 0);
+/** How a recorded run was guided (absent: not at all), as ModelEvaluation records it. */
+export type RecordedGuidance = Pick<ModelEvaluation, "guidance" | "classifierGuidance">;
 
-/** The recorded result for a model folder, sampler, step count and eta (DDIM only; default 0), or undefined. */
-export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0): ModelEvaluation | undefined {
-  return file.results.find((r) => sameRun(r, { model, sampler, steps, eta }));
+type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta"> & RecordedGuidance;
+
+/** Whether two results are of the same model, sampler, step count, eta and guidance (absent eta, w, s = 0). */
+const sameRun = (a: RunKey, b: RunKey) =>
+  a.model === b.model &&
+  a.sampler === b.sampler &&
+  a.steps === b.steps &&
+  (a.eta ?? 0) === (b.eta ?? 0) &&
+  (a.guidance ?? 0) === (b.guidance ?? 0) &&
+  (a.classifierGuidance?.scale ?? 0) === (b.classifierGuidance?.scale ?? 0) &&
+  (a.classifierGuidance?.classifier ?? "") === (b.classifierGuidance?.classifier ?? "");
+
+/**
+ * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0) and
+ * guidance (default none), or undefined.
+ */
+export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0, guidance: RecordedGuidance = {}): ModelEvaluation | undefined {
+  return file.results.find((r) => sameRun(r, { model, sampler, steps, eta, ...guidance }));
 }
 
-/** Adds `result` to the file (created if absent), replacing an earlier one for the same model, sampler, steps and eta. */
+/** The order of the file: model, sampler, steps, eta, w, then classifier guidance's classifier and scale. */
+const byRun = (a: ModelEvaluation, b: ModelEvaluation) =>
+  a.model.localeCompare(b.model) ||
+  a.sampler.localeCompare(b.sampler) ||
+  a.steps - b.steps ||
+  (a.eta ?? 0) - (b.eta ?? 0) ||
+  (a.guidance ?? 0) - (b.guidance ?? 0) ||
+  (a.classifierGuidance?.classifier ?? "").localeCompare(b.classifierGuidance?.classifier ?? "") ||
+  (a.classifierGuidance?.scale ?? 0) - (b.classifierGuidance?.scale ?? 0);
+
+/** Adds `result` to the file (created if absent), replacing an earlier one for the same model, sampler, steps, eta and guidance. */
 export function recordEvaluation(path: string, result: ModelEvaluation, classifier: EvaluationFile["classifier"]): EvaluationFile {
   const file = projectPath(path);
   const previous = existsSync(file) ? readEvaluations(path) : null;
   const kept = (previous?.results ?? []).filter((r) => !sameRun(r, result));
-  const results = [...kept, result].sort((a, b) => a.model.localeCompare(b.model) || a.sampler.localeCompare(b.sampler) || a.steps - b.steps || (a.eta ?? 0) - (b.eta ?? 0));
+  const results = [...kept, result].sort(byRun);
   const contents: EvaluationFile = { format: EVALUATION_FORMAT, classifier, results };
   writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
   return contents;

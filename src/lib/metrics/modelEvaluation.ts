@@ -1,20 +1,26 @@
 /**
  * Evaluates a diffusion checkpoint end to end: draws n samples with the chosen sampler (on the
- * schedule the checkpoint was trained with), then measures
+ * schedule the checkpoint was trained with), optionally guided (classifier-free guidance for a
+ * context model, classifier guidance for any), then measures
  * SFD against held-out real sprites (with its real-vs-real floor), context accuracy per class (a
- * context model, sampled with the class mix of a real draw), the classes an unconditional model
- * draws, diversity beside that of n real training sprites, and the distance of each sample to its
- * nearest training sprite beside that of real sprites the model never saw.
+ * context model, or a model steered by classifier guidance, sampled with the class mix of a real
+ * draw), the classes an unconditional model draws, diversity beside that of n real training
+ * sprites, and the distance of each sample to its nearest training sprite beside that of real
+ * sprites the model never saw.
  */
 import { relative } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { epochOrder } from "../data/batches";
-import { oneHotContexts, sampleTensors } from "../data/dataset";
+import { SPRITE_CLASSES, oneHotContexts, sampleTensors } from "../data/dataset";
 import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
 import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
 import { deriveSeed } from "../data/sprites/prng";
 import { type SamplerChoice, type SamplerName, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
 import type { SamplerOptions } from "../diffusion/sampling";
+import type { LinearScheduleConfig, Schedule } from "../diffusion/schedule";
+import { checkGuidanceWeight } from "../guidance/classifierFreeGuidance";
+import { checkClassifierClasses, checkClassifierGuidance, checkClassifierSchedule } from "../guidance/classifierGuidance";
+import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
 import { loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
@@ -33,6 +39,14 @@ export interface ModelEvaluationOptions extends SamplerChoice {
   spriteSet?: string;
   /** Sampling progress, per step. */
   onStep?: SamplerOptions["onStep"];
+  /** Classifier-free guidance weight w >= 0 (context models only; absent or 0: none). */
+  guidance?: number;
+  /**
+   * Classifier guidance: a noisy-image classifier of the 5 sprite classes, its folder (recorded
+   * with the result), the scale s >= 0 and the schedule it was trained on (checked against the
+   * checkpoint's when given). Each sample is steered to the class of its real partner.
+   */
+  classifierGuidance?: { classifier: NoisyClassifierModel; dir: string; scale: number; schedule?: LinearScheduleConfig };
 }
 
 type Distances = ReturnType<typeof summariseDistances>;
@@ -45,13 +59,20 @@ export interface ModelEvaluation {
   steps: number;
   /** DDIM's eta, recorded only when above 0. */
   eta?: number;
-  /** samplerLabel of the run, e.g. "DDIM-25" (absent in records made before it existed). */
+  /** samplerLabel of the run, e.g. "DDIM-25" or "DDIM-25, CFG w = 2" (absent in records made before it existed). */
   label?: string;
+  /** Classifier-free guidance weight w, recorded only when above 0. */
+  guidance?: number;
+  /** Classifier guidance, recorded only when its scale is above 0: s and the classifier's folder (relative to the project root). */
+  classifierGuidance?: { scale: number; classifier: string };
   n: number;
   seed: number;
   sfd: number;
   sfdFloor: number;
-  /** Context model only: per class name, the share of samples drawn for it classified as it. */
+  /**
+   * Context model or classifier guidance only: per class name, the share of the samples drawn for
+   * (steered to) it that the classifier puts in it.
+   */
   contextAccuracy: { perClass: Record<string, number | null>; counts: Record<string, number>; overall: number } | null;
   /** Share of the samples the classifier puts in each class. */
   classShares: Record<string, number>;
@@ -64,29 +85,52 @@ export interface ModelEvaluation {
 
 const byClassName = <T>(values: T[]): Record<string, T> => Object.fromEntries(values.map((v, c) => [SPRITE_CLASS_NAMES[c], v]));
 
+/**
+ * Throws unless the guidance fits the checkpoint: w and s finite and >= 0, w only for a model
+ * trained with context, a guidance classifier of the sprites' (and the context model's) classes
+ * trained on the checkpoint's schedule.
+ */
+function checkGuidanceFits(options: ModelEvaluationOptions, usesContext: boolean, contextSize: number, schedule: Schedule): void {
+  const { guidance = 0, classifierGuidance } = options;
+  checkGuidanceWeight(guidance);
+  if (guidance > 0 && !usesContext) {
+    throw new Error(`Classifier-free guidance (w = ${guidance}) needs a context model, but ${options.checkpoint} was trained without context; steer it with classifier guidance instead, or drop the guidance.`);
+  }
+  if (!classifierGuidance) return;
+  checkClassifierGuidance({ ...classifierGuidance, labels: [] });
+  checkClassifierClasses(classifierGuidance.classifier, SPRITE_CLASSES, "the sprites");
+  if (usesContext) checkClassifierClasses(classifierGuidance.classifier, contextSize, `the context model ${options.checkpoint}`);
+  if (classifierGuidance.schedule) checkClassifierSchedule(classifierGuidance.schedule, schedule, `the checkpoint ${options.checkpoint}`);
+}
+
 /** Runs the whole evaluation (see the module comment); everything it makes is disposed. */
 export async function evaluateDiffusionModel(options: ModelEvaluationOptions): Promise<ModelEvaluation> {
-  const { sampler, n, seed, classifier } = options;
+  const { sampler, n, seed, classifier, guidance = 0 } = options;
   const choice: SamplerChoice = { sampler, steps: options.steps, eta: options.eta };
   const { model, manifest, schedule } = loadModel(projectPath(options.checkpoint));
   let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
   try {
     const { steps, eta } = checkSamplerChoice(choice, schedule);
-    const real = realSpriteSet(options.spriteSet);
     const usesContext = manifest.training?.config.useContext ?? false;
-    // A context model draws with the class mix of a real draw (the floor's partner), so SFD compares like with like.
+    checkGuidanceFits(options, usesContext, model.config.nContext, schedule);
+    const scale = options.classifierGuidance?.scale ?? 0;
+    const real = realSpriteSet(options.spriteSet);
+    // A context model draws with the class mix of a real draw (the floor's partner), so SFD compares
+    // like with like; classifier guidance steers each sample to its partner's class the same way.
     const partner = heldOutRealSprites(n, seed, n, real);
     tf.dispose([partner.images, partner.labels]);
+    const steered = usesContext || scale > 0;
     context = usesContext ? oneHotContexts(partner.classes) : null;
+    const classifierGuidance = scale > 0 ? { classifier: options.classifierGuidance!.classifier, labels: Array.from(partner.classes), scale } : undefined;
     const started = Date.now();
-    const result = await sample(model, schedule, { count: n, seed }, context, { ...choice, seed, saveFrame: () => false, onStep: options.onStep });
+    const result = await sample(model, schedule, { count: n, seed }, context, { ...choice, guidance, classifierGuidance, seed, saveFrame: () => false, onStep: options.onStep });
     samples = result.samples;
     result.frames?.dispose();
     const samplingSeconds = (Date.now() - started) / 1000;
 
     const { sfd, sfdFloor } = await sfdAgainstHeldOut(classifier, samples, seed, real);
-    const accuracy = usesContext ? await contextAccuracy(classifier, samples, partner.classes) : null;
+    const accuracy = steered ? await contextAccuracy(classifier, samples, partner.classes) : null;
     const shares = await classShares(classifier, samples);
     const training = diffusionTrainingSet(manifest);
     const generatedDiversity = await diversity(samples);
@@ -99,7 +143,9 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       sampler,
       steps,
       ...(eta > 0 ? { eta } : {}),
-      label: samplerLabel(choice, schedule),
+      label: samplerLabel({ ...choice, guidance, classifierGuidance: { scale } }, schedule),
+      ...(guidance > 0 ? { guidance } : {}),
+      ...(scale > 0 ? { classifierGuidance: { scale, classifier: relative(PROJECT_ROOT, projectPath(options.classifierGuidance!.dir)) } } : {}),
       n,
       seed,
       sfd,

@@ -41,8 +41,8 @@ interface LessonState {
   baseline: number | null;
 }
 
-/** What `keep` takes: a model, a trainer, one tensor, or a loaded checkpoint `{ model, schedule }`. */
-type Keepable = Disposable | { model: Disposable; schedule?: Schedule };
+/** What `keep` takes: a model, a trainer, one tensor, a loaded checkpoint `{ model, schedule }` or classifier `{ classifier }`. */
+type Keepable = Disposable | { model: Disposable; schedule?: Schedule } | { classifier: Disposable };
 
 const STATE_KEY = "__spriteDiffusionLesson";
 
@@ -76,6 +76,12 @@ function warmUp(): void {
   }
 }
 
+/** What frees a kept value: itself when it has dispose(), else its model or classifier. */
+function ownerOf(value: Keepable): Disposable {
+  if ("dispose" in value) return value as Disposable;
+  return "model" in value ? value.model : value.classifier;
+}
+
 /** A lesson's session: see the file comment. Made by `startLesson`. */
 export class Lesson {
   constructor(
@@ -85,7 +91,7 @@ export class Lesson {
 
   /**
    * Keeps a value alive across cells under `name` and returns it: a model, a trainer, a loaded
-   * checkpoint (`{ model, schedule }`), or a tensor a later cell reads. A value kept earlier under
+   * checkpoint (`{ model, schedule }`) or classifier (`{ classifier, manifest }`), or a tensor a later cell reads. A value kept earlier under
    * the same name (a previous run of the cell) is disposed first, so re-running never leaks.
    * Pass a function that makes the value (`lesson.keep("model", () => new ContextUnet())`) to keep
    * it after the baseline: the tensors it makes are counted as the lesson's, not as a leak.
@@ -100,7 +106,7 @@ export class Lesson {
     const made = typeof valueOrMake === "function" ? tf.memory().numTensors - before : value instanceof tf.Tensor ? 1 : 0;
     if ("schedule" in value && value.schedule) scheduleTensors(value.schedule); // the library's cached copies
     // A trainer has a model too, but frees its own state: anything with dispose() is its own owner.
-    const disposable: Disposable = "dispose" in value ? (value as Disposable) : { dispose: () => value.model.dispose() };
+    const disposable = ownerOf(value);
     state.kept.set(name, { value: disposable, tensorsAfterBaseline: state.baseline === null ? 0 : made });
     return value;
   }

@@ -5,14 +5,14 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { type NoiseModel, type SampleResult, type SamplerOptions, type SamplerStart } from "../diffusion/sampling";
-import { type SamplerChoice, modelEvaluations, sample, samplerLabel } from "../diffusion/samplers";
+import { type GuidanceChoice, type SamplerChoice, modelEvaluations, sample, samplerLabel } from "../diffusion/samplers";
 import type { Schedule } from "../diffusion/schedule";
 import type { StepReport, Trainer } from "../train/trainer";
 import { progressBar } from "./progress";
 import { watchForStop } from "./stop";
 
-export type SampleRunOptions = SamplerChoice & Omit<SamplerOptions, "onStep" | "shouldStop"> & {
-  /** Shown before the bar; default the sampler's label, e.g. "DDIM-25". */
+export type SampleRunOptions = SamplerChoice & GuidanceChoice & Omit<SamplerOptions, "onStep" | "shouldStop"> & {
+  /** Shown before the bar; default the sampler's label, e.g. "DDIM-25" or "DDIM-25, CFG w = 2". */
   label?: string;
 };
 
