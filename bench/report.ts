@@ -20,6 +20,8 @@ export interface CaseSpec {
   /** Timed repetition -> reported operation (DDPM: 25 timed steps x 20 = 500). */
   scale: number;
   unit: "images/s" | "sprites/s";
+  /** False when the op is not ContextUnet forwards (its GFLOP/s and share of peak are left out). */
+  countsModelFlops?: boolean;
 }
 
 export const CASES: CaseSpec[] = [
@@ -27,6 +29,10 @@ export const CASES: CaseSpec[] = [
   { case: "sample", name: "sampling forward (one DDPM step, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
   { case: "ddim", name: "DDIM-25, 32 sprites", images: 32, forwardsPerImage: 25, scale: 1, unit: "sprites/s" },
   { case: "ddpm", name: "DDPM-500, 32 sprites (25 steps timed x 20)", images: 32, forwardsPerImage: 500, scale: 20, unit: "sprites/s" },
+  // Guidance (lesson 06): classifier-free = one forward of the doubled batch per step (2 x 25 forwards a sprite).
+  { case: "cfg-ddim", name: "DDIM-25 with classifier-free guidance, 32 sprites (doubled batch)", images: 32, forwardsPerImage: 50, scale: 1, unit: "sprites/s" },
+  { case: "classifier-ddim", name: "DDIM-25 with classifier guidance, 32 sprites (+ classifier gradient per step)", images: 32, forwardsPerImage: 25, scale: 1, unit: "sprites/s" },
+  { case: "classifier-grad", name: "noisy classifier: forward + input gradient, batch 32", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
 ];
 
 export interface BenchRow {
@@ -98,7 +104,7 @@ export function makeRow(
   const oursMs = scaled(o.times);
   const refMs = scaled(r.times);
   const perSecond = (ms: number | null) => (ms ? spec.images / (ms / 1000) : null);
-  const gflops = (ms: number | null) => (ms ? gflopPerOp / (ms / 1000) : null);
+  const gflops = (ms: number | null) => (ms && spec.countsModelFlops !== false ? gflopPerOp / (ms / 1000) : null);
   const share = (g: number | null) => (g !== null && context.peakGflops ? g / context.peakGflops : null);
   const notes: string[] = [];
   if (context.skipped) notes.push(context.skipped);

@@ -6,7 +6,9 @@
  *
  *   npx tsx bench/run.ts             full run -> bench/results/latest.{json,md} (about 10 min idle)
  *   npx tsx bench/run.ts --quick     few repetitions -> bench/results/quick.{json,md}
- *   options: --cases train,sample,ddim,ddpm  --backends tensorflow,wasm,cpu  --rounds N
+ *   npx tsx bench/run.ts --cases cfg-ddim,classifier-ddim,classifier-grad --name guidance
+ *                                    some cases -> bench/results/guidance.{json,md} (latest.md keeps the full run)
+ *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad  --backends tensorflow,wasm,cpu  --rounds N
  *
  * The cpu backend (plain JavaScript) only runs the sampling forward: training and whole sampling
  * loops would take minutes to hours per repetition there; its rows say so.
@@ -35,9 +37,10 @@ const backends = (flag("backends") ?? ALL_BACKENDS.join(",")).split(",");
 function repsFor(benchCase: BenchCase, backend: string): Reps {
   if (backend === "cpu") return benchCase === "matmul" ? { warmup: 1, reps: 2 } : { warmup: 1, reps: quick ? 1 : 2 };
   const slow = backend === "wasm";
+  const loop: Reps = quick ? { warmup: 1, reps: 1 } : { warmup: 1, reps: slow ? 1 : 3 };
   const table: Record<BenchCase, Reps> = quick
-    ? { matmul: { warmup: 1, reps: 3 }, train: { warmup: 1, reps: 2 }, sample: { warmup: 2, reps: 4 }, ddim: { warmup: 1, reps: 1 }, ddpm: { warmup: 1, reps: 1 } }
-    : { matmul: { warmup: 2, reps: 5 }, train: { warmup: 2, reps: slow ? 2 : 4 }, sample: { warmup: 3, reps: 10 }, ddim: { warmup: 1, reps: slow ? 1 : 3 }, ddpm: { warmup: 1, reps: slow ? 1 : 3 } };
+    ? { matmul: { warmup: 1, reps: 3 }, train: { warmup: 1, reps: 2 }, sample: { warmup: 2, reps: 4 }, ddim: loop, ddpm: loop, "cfg-ddim": loop, "classifier-ddim": loop, "classifier-grad": { warmup: 2, reps: 4 } }
+    : { matmul: { warmup: 2, reps: 5 }, train: { warmup: 2, reps: slow ? 2 : 4 }, sample: { warmup: 3, reps: 10 }, ddim: loop, ddpm: loop, "cfg-ddim": loop, "classifier-ddim": loop, "classifier-grad": { warmup: 3, reps: 10 } };
   return table[benchCase];
 }
 
@@ -149,7 +152,7 @@ function main(): void {
   }
   const outDir = join(PROJECT_ROOT, "bench", "results");
   mkdirSync(outDir, { recursive: true });
-  const base = quick ? "quick" : "latest";
+  const base = flag("name") ?? (quick ? "quick" : "latest");
   writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   writeFileSync(join(outDir, `${base}.md`), renderMarkdown(rows, preamble));
   process.stdout.write(`${preamble.join("\n")}\n\n${renderTable(rows)}\n\nwritten: bench/results/${base}.json, bench/results/${base}.md\n`);

@@ -10,6 +10,9 @@ import type { BenchCase } from "./worker";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 export const TORCH_SCRIPT = resolve(PROJECT_ROOT, "../shared/bench/contextunet_torch.py");
+/** The twins of what the shared reference does not cover: guided sampling loops and the noisy classifier. */
+const GUIDANCE_TWIN = resolve(PROJECT_ROOT, "bench/guidance_torch.py");
+const CLASSIFIER_TWIN = resolve(PROJECT_ROOT, "bench/noisy_classifier_torch.py");
 export const PYTHON = "/usr/bin/python3";
 
 /** What one child process measured. */
@@ -69,8 +72,8 @@ const TORCH_WRAPPER = [
   "    print(json.dumps({'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
 ].join("\n");
 
-function runTorchScript(args: string[]): { result: Record<string, unknown> | null; peakMb: number; error?: string } {
-  const child = spawnSync(PYTHON, ["-c", TORCH_WRAPPER, TORCH_SCRIPT, ...args], {
+function runTorchScript(args: string[], script = TORCH_SCRIPT): { result: Record<string, unknown> | null; peakMb: number; error?: string } {
+  const child = spawnSync(PYTHON, ["-c", TORCH_WRAPPER, script, ...args], {
     encoding: "utf8",
     cwd: PROJECT_ROOT,
     maxBuffer: 64 * 2 ** 20,
@@ -89,7 +92,9 @@ export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): Side
       ? ["matmul", "--impl", "conv1x1", "--n", String(matmulN), "--warmup", String(reps.warmup), "--reps", String(reps.reps)]
       : ["bench", "--mode", benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2"];
   if (benchCase === "ddpm") args.push("--steps", "25");
-  const { result, peakMb, error } = runTorchScript(args);
+  const script = benchCase === "cfg-ddim" || benchCase === "classifier-ddim" ? GUIDANCE_TWIN : benchCase === "classifier-grad" ? CLASSIFIER_TWIN : TORCH_SCRIPT;
+  if (benchCase === "classifier-grad") args.splice(args.indexOf(benchCase), 1, "guide");
+  const { result, peakMb, error } = runTorchScript(args, script);
   return {
     side: "torch",
     case: benchCase,

@@ -9,7 +9,12 @@
  * - sample: one DDPM step at batch 32 (eval-mode forward + the update), t = 250, clamped to +-5.
  * - ddim:   sampleDdim, 25 steps, 32 sprites, no frames kept.
  * - ddpm:   sampleDdpm stopped after 25 of its 500 steps (x 20 = DDPM-500), no frames kept.
+ * - cfg-ddim: DDIM-25 of 32 with classifier-free guidance w = 2 (one doubled-batch forward a step).
+ * - classifier-ddim: DDIM-25 of 32 on the zero context with classifier guidance s = 3 (a forward
+ *   and the noisy classifier's input gradient a step).
+ * - classifier-grad: the noisy classifier's forward + grad_x log p(y | x_t, t), batch 32.
  * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
+ * The guidance settings match bench/guidance_torch.py's defaults.
  */
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
@@ -17,10 +22,13 @@ import { initBackend } from "../src/lib/backend";
 import { sampleDdim, sampleDdpm } from "../src/lib/diffusion/sampling";
 import { courseSchedule } from "../src/lib/diffusion/schedule";
 import { ddpmStep } from "../src/lib/diffusion/steps";
+import { withClassifierFreeGuidance } from "../src/lib/guidance/classifierFreeGuidance";
+import { classifierGradient, withClassifierGuidance } from "../src/lib/guidance/classifierGuidance";
+import { NoisySpriteClassifier } from "../src/lib/guidance/noisyClassifier";
 import { ContextUnet } from "../src/lib/model/contextUnet";
 import { Trainer, type TrainingData } from "../src/lib/train/trainer";
 
-export type BenchCase = "train" | "sample" | "ddim" | "ddpm" | "matmul";
+export type BenchCase = "train" | "sample" | "ddim" | "ddpm" | "cfg-ddim" | "classifier-ddim" | "classifier-grad" | "matmul";
 
 export interface WorkerResult {
   side: "tfjs";
@@ -42,6 +50,8 @@ export interface WorkerResult {
 /** DDPM-500 is timed as 25 steps; the bench multiplies by T / 25 = 20. */
 export const DDPM_TIMED_STEPS = 25;
 export const DDIM_STEPS = 25;
+const GUIDANCE_WEIGHT = 2;
+const CLASSIFIER_SCALE = 3;
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -116,6 +126,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     tf.dispose([a, b]);
     return result;
   }
+  if (benchCase === "classifier-grad") return timeClassifierGradient(warmup, reps, n);
   const model = new ContextUnet({}, 0);
   const batch = n;
   try {
@@ -140,9 +151,11 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
         x.dispose();
         return result;
       }
+      if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
+      const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;
       const sampler =
-        benchCase === "ddim"
-          ? () => sampleDdim(model, courseSchedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false })
+        benchCase === "ddim" || benchCase === "cfg-ddim"
+          ? () => sampleDdim(guided, courseSchedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false })
           : () => {
               let taken = 0;
               return sampleDdpm(model, courseSchedule, { count: batch, seed: seed++ }, context, {
@@ -165,6 +178,38 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
   }
 }
 
+/** Labels 0..4 in turn, as the twin's random ones: the cost does not depend on which. */
+const benchLabels = (n: number) => Array.from({ length: n }, (_, i) => i % 5);
+
+async function timeClassifierGradient(warmup: number, reps: number, n: number) {
+  const classifier = new NoisySpriteClassifier({}, 0);
+  const x = tf.randomNormal([n, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+  try {
+    return await timeReps(warmup, reps, async () => {
+      const gradient = classifierGradient(classifier, x, 0.5, benchLabels(n));
+      await gradient.data();
+      gradient.dispose();
+    });
+  } finally {
+    tf.dispose(x);
+    classifier.dispose();
+  }
+}
+
+async function timeClassifierGuidedDdim(model: ContextUnet, warmup: number, reps: number, n: number) {
+  const classifier = new NoisySpriteClassifier({}, 0);
+  const guided = withClassifierGuidance(model, courseSchedule, { classifier, labels: benchLabels(n), scale: CLASSIFIER_SCALE, sampler: "ddim" });
+  let seed = 11;
+  try {
+    return await timeReps(warmup, reps, async () => {
+      const { samples, frames } = await sampleDdim(guided, courseSchedule, { count: n, seed: seed++ }, null, { steps: DDIM_STEPS, saveFrame: () => false });
+      tf.dispose([samples, ...(frames ? [frames] : [])]);
+    });
+  } finally {
+    classifier.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const benchCase = flag("case", "sample") as BenchCase;
   const warmup = Number(flag("warmup", "2"));
@@ -180,7 +225,7 @@ async function main(): Promise<void> {
     cpu_ms: [],
     peak_rss_mb: 0,
   };
-  if (benchCase === "ddim") result.steps = DDIM_STEPS;
+  if (benchCase === "ddim" || benchCase === "cfg-ddim" || benchCase === "classifier-ddim") result.steps = DDIM_STEPS;
   if (benchCase === "ddpm") result.steps = DDPM_TIMED_STEPS;
   if (benchCase === "matmul") result.n = n;
   try {
