@@ -15,6 +15,7 @@ import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidan
 import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifierFile";
 import { type ModelEvaluation, evaluateDiffusionModel } from "../lib/metrics/modelEvaluation";
 import { recordEvaluation } from "../lib/metrics/evaluationFile";
+import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import { checkOutputFile, numberOption, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
@@ -28,6 +29,7 @@ const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
   --sprites DIR      real sprite set to compare with (default: the project's, data/sprites)
   --record FILE      merge the result into this JSON file (e.g. models/evaluation.json)
+  --weights W        auto (default: the EMA weights when the checkpoint keeps them), ema or raw
   --guidance W       classifier-free guidance weight w >= 0 (context models only; default 0 = none)
   --classifier-guidance S
                      classifier guidance scale s >= 0: steers each sample to its real partner's class
@@ -40,7 +42,7 @@ const percent = (v: number | null) => (v === null ? "  n/a" : `${(100 * v).toFix
 
 function report(r: ModelEvaluation): string {
   const lines = [
-    `${r.model} (epoch ${r.epoch ?? "?"}), ${r.label}, n = ${r.n}, seed ${r.seed}: sampled in ${r.samplingSeconds.toFixed(1)} s on ${r.backend}`,
+    `${r.model} (epoch ${r.epoch ?? "?"}, ${r.weights === "ema" ? "EMA" : "raw"} weights), ${r.label}, n = ${r.n}, seed ${r.seed}: sampled in ${r.samplingSeconds.toFixed(1)} s on ${r.backend}`,
     `  SFD ${r.sfd.toFixed(3)}   (floor, real vs real at the same n: ${r.sfdFloor.toFixed(3)})`,
   ];
   if (r.contextAccuracy) {
@@ -82,6 +84,7 @@ export function parseEvaluateArgs(args: string[]) {
       guidance: { type: "string" },
       "classifier-guidance": { type: "string" },
       "guidance-classifier": { type: "string" },
+      weights: { type: "string", default: "auto" },
       help: { type: "boolean", default: false },
     },
   });
@@ -100,6 +103,7 @@ export function parseEvaluateArgs(args: string[]) {
     classifier: values.classifier!,
     sprites: values.sprites,
     record: values.record,
+    weights: parseWeightChoice(values.weights!),
     guidance: numberOption(values.guidance, "guidance", { min: 0 }) ?? 0,
     classifierGuidance: numberOption(values["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
     guidanceClassifier: values["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
       guidance,
       ...(guide ? { classifierGuidance: { classifier: guide.classifier, dir: values.guidanceClassifier, scale: values.classifierGuidance, schedule: guide.manifest.schedule } } : {}),
       spriteSet: values.sprites,
+      weights: values.weights,
       onStep: (p) => log.update(`sampling ${sampler} ${progressBar(p.step, p.steps)} t ${p.t}`),
     });
     log.log(report(result));

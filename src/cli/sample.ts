@@ -15,7 +15,7 @@ import { checkClassifierClasses, checkClassifierSchedule } from "../lib/guidance
 import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidance/noisyClassifierFile";
 import { renderGif } from "../lib/render/gif";
 import { renderGridPng } from "../lib/render/grid";
-import { loadModel } from "../lib/train/trainingCheckpoint";
+import { loadModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import { checkOutputFile, numberOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
@@ -35,7 +35,7 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
                    the noisy classifier for --classifier-guidance (default ${DEFAULT_NOISY_CLASSIFIER_DIR})
   --rows R         grid rows (default 4)
   --seed S         seed (default 0)
-  --ema            use the checkpoint's EMA weights if it has them
+  --weights W      auto (default: the EMA weights when the checkpoint keeps them), ema or raw
   --gif FILE       also write the denoising frames as an animated GIF`;
 
 /** A class given by index (0..classes - 1) or, for the sprites' 5, by name ("hero", "food", ...). */
@@ -49,13 +49,13 @@ function classIndex(text: string, classes: number): number {
 }
 
 /** The class of each of n sprites from a --context list (cycled to n) or "each" (n / classes of each). */
-function classesFor(spec: string, n: number, classes: number): number[] {
+export function classesFor(spec: string, n: number, classes: number): number[] {
   if (spec === "each") return Array.from({ length: n }, (_, i) => Math.floor((i * classes) / n));
   const list = spec.split(",").map((c) => classIndex(c, classes));
   return Array.from({ length: n }, (_, i) => list[i % list.length]);
 }
 
-function contextFor(spec: string, n: number, vector: boolean, classes: number): tf.Tensor2D | null {
+export function contextFor(spec: string, n: number, vector: boolean, classes: number): tf.Tensor2D | null {
   if (spec === "none") return null;
   if (vector) {
     const v = spec.split(",").map(Number);
@@ -82,7 +82,7 @@ export function parseSampleArgs(args: string[]) {
       vector: { type: "boolean", default: false },
       rows: { type: "string", default: "4" },
       seed: { type: "string", default: "0" },
-      ema: { type: "boolean", default: false },
+      weights: { type: "string", default: "auto" },
       gif: { type: "string" },
       guidance: { type: "string" },
       "classifier-guidance": { type: "string" },
@@ -116,7 +116,7 @@ export function parseSampleArgs(args: string[]) {
     seed: numberOption(a.seed, "seed", { integer: true, min: 0 })!,
     context: a.context ?? "none",
     vector: a.vector!,
-    ema: a.ema!,
+    weights: parseWeightChoice(a.weights!),
     guidance: numberOption(a.guidance, "guidance", { min: 0 }) ?? 0,
     classifierGuidance: numberOption(a["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
     guidanceClassifier: a["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
@@ -154,8 +154,9 @@ async function main(): Promise<void> {
   if (!a) return console.log(USAGE);
   const log = new ProgressLine(process.stderr, 2000);
   log.log(describeBackend(await initBackend()));
-  const loaded = loadModel(a.checkpoint, { useEma: a.ema });
+  const loaded = loadModel(a.checkpoint, { weights: a.weights });
   const { model, manifest, schedule } = loaded;
+  log.log(`${a.checkpoint}: ${loaded.weightsLabel}`);
   let context: tf.Tensor2D | null = null;
   let guidance: ReturnType<typeof guidanceFor> | null = null;
   try {

@@ -25,3 +25,4 @@ export * from "./train/trainingCheckpoint";
 export * from "./notebook/index";
 export * from "./metrics/index";
 export * from "./guidance/index";
+export * from "./editing/index";

@@ -4,6 +4,7 @@
  * that does not fit the checkpoint fails right after loading while guidance that fits samples.
  */
 import { spawnSync } from "node:child_process";
+import { createCanvas } from "@napi-rs/canvas";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -99,5 +100,52 @@ describe("guided sampling from the command line", () => {
     const both = run("sample", ["--checkpoint", "models/context", "--guidance", "2", "--classifier-guidance", "1", "--context", "0,3", ...common]);
     expect(both.stderr).toContain("DDIM-5, CFG w = 2, classifier s = 1: 2 sprites in");
     expect(both.status).toBe(0);
+  }, 180_000);
+});
+
+describe("npm run edit", () => {
+  /** A PNG of size x size pixels, a flat colour. */
+  const png = (name: string, size: number) => {
+    const canvas = createCanvas(size, size);
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#d04040";
+    context.fillRect(0, 0, size, size);
+    const file = join(dir, name);
+    writeFileSync(file, canvas.toBuffer("image/png"));
+    return file;
+  };
+
+  it("refuses a bad mask, an image of the wrong size and a t0 outside 0..T, saying what to do", () => {
+    const out = join(dir, "edit-bad.png");
+    const badMask = join(dir, "mask.json");
+    writeFileSync(badMask, JSON.stringify(Array.from({ length: 16 }, (_, y) => Array.from({ length: 16 }, (_, x) => (x === 3 && y === 2 ? 2 : 1)))));
+    const mask = run("edit", ["--checkpoint", "models/unconditional", "--from-set", "0", "--mask", badMask, "--out", out]);
+    expect(mask.status).toBe(1);
+    expect(mask.stderr).toMatch(/edit: .*row 2, column 3.*2/);
+    const wrongShape = join(dir, "mask-8.json");
+    writeFileSync(wrongShape, JSON.stringify(Array.from({ length: 8 }, () => new Array(8).fill(1))));
+    expect(run("edit", ["--checkpoint", "models/unconditional", "--from-set", "0", "--mask", wrongShape, "--out", out]).stderr).toMatch(/edit: .*16/);
+    const big = run("edit", ["--checkpoint", "models/unconditional", "--image", png("big.png", 32), "--out", out]);
+    expect(big.status).toBe(1);
+    expect(big.stderr).toContain("is 32x32 pixels, but the model draws 16x16 sprites; resize it to 16x16");
+    const t0 = run("edit", ["--checkpoint", "models/unconditional", "--from-set", "0", "--method", "sdedit", "--t0", "600", "--out", out]);
+    expect(t0.status).toBe(1);
+    expect(t0.stderr).toContain("edit: SDEdit: t0 must be an integer step in 0..500 (how far to noise the input), got 600.");
+    const none = run("edit", ["--checkpoint", "models/unconditional", "--out", out]);
+    expect(none.stderr).toContain("edit: Give exactly one input");
+    expect(existsSync(out)).toBe(false);
+  }, 180_000);
+
+  it("inpaints sprites of the set with RePaint and redraws an image file with SDEdit, writing grids", () => {
+    const out = join(dir, "edit-repaint.png");
+    const repaint = run("edit", ["--checkpoint", "models/unconditional", "--from-set", "0,1", "--method", "repaint", "--mask", "right-half",
+      "--sampler", "ddim", "--steps", "10", "--eta", "1", "--jump-length", "2", "--resamplings", "2", "--n", "2", "--out", out]);
+    expect(repaint.stderr).toContain("repaint with DDIM-10, eta 1: 4 sprites, 20 model evaluations each");
+    expect(repaint.status).toBe(0);
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
+    const sdedit = run("edit", ["--checkpoint", "models/unconditional", "--image", png("flat.png", 16), "--method", "sdedit", "--t0", "100",
+      "--sampler", "ddim", "--steps", "25", "--n", "1", "--out", join(dir, "edit-sdedit.png")]);
+    expect(sdedit.stderr).toContain("sdedit with DDIM-25: 1 sprites, 5 model evaluations each");
+    expect(sdedit.status).toBe(0);
   }, 180_000);
 });

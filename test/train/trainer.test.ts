@@ -146,6 +146,28 @@ describe("Trainer", () => {
     loaded.dispose();
   });
 
+  it("loads the EMA weights by default when the checkpoint keeps them, the raw ones on request, and says which", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ckpt-ema-"));
+    const trainer = new Trainer(new ContextUnet(SMALL), tinyData(), { epochs: 1, batchSize: 8, emaDecay: 0.9 });
+    await trainer.run();
+    await saveTrainingCheckpoint(dir, trainer, DATA_INFO);
+    const { ema } = await trainer.readState();
+    const [auto, raw] = [loadModel(dir), loadModel(dir, { weights: "raw" })];
+    expect([auto.weights, auto.weightsLabel, raw.weights, raw.weightsLabel]).toEqual(["ema", "EMA weights (decay 0.9)", "raw", "raw weights (the checkpoint also keeps an EMA)"]);
+    const key = "out.3.weight";
+    expect(Array.from((await auto.model.getWeights())[key].data)).toEqual(Array.from(ema![key].data));
+    expect(await weightBytes(raw.model)).toEqual(await weightBytes(trainer.model));
+    expect(await weightBytes(auto.model)).not.toEqual(await weightBytes(raw.model));
+    const plainDir = mkdtempSync(join(tmpdir(), "ckpt-raw-"));
+    const { model, trainer: plain } = makeTrainer(1);
+    await plain.run();
+    await saveTrainingCheckpoint(plainDir, plain, DATA_INFO);
+    const fallback = loadModel(plainDir);
+    expect([fallback.weights, fallback.weightsLabel]).toEqual(["raw", "raw weights (the checkpoint keeps no EMA)"]);
+    expect(() => loadModel(plainDir, { weights: "ema" })).toThrow(/keeps no EMA weights \(it was trained without --ema\)/);
+    for (const disposable of [trainer, trainer.model, auto.model, raw.model, plain, model, fallback.model]) disposable.dispose();
+  });
+
   it("resumes to exactly the state the uninterrupted run reaches, even from mid-epoch", async () => {
     const straight = makeTrainer(3);
     const straightLosses: number[] = [];

@@ -105,7 +105,7 @@ export function checkGuidanceChoice(choice: GuidanceChoice, context: tf.Tensor2D
 }
 
 /** The model as the choice guides it: itself without guidance, CFG-guided, classifier-guided, or both (classifier outermost). */
-function guidedModel(model: NoiseModel, schedule: Schedule, options: SamplerChoice & GuidanceChoice): NoiseModel {
+export function guidedModel(model: NoiseModel, schedule: Schedule, options: SamplerChoice & GuidanceChoice): NoiseModel {
   const withWeight = options.guidance ? withClassifierFreeGuidance(model, options.guidance) : model;
   const byClassifier = options.classifierGuidance;
   return byClassifier ? withClassifierGuidance(withWeight, schedule, { ...byClassifier, sampler: options.sampler }) : withWeight;

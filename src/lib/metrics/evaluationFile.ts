@@ -28,13 +28,14 @@ export function readEvaluations(path: string = EVALUATION_FILE): EvaluationFile 
 }
 
 /** How a recorded run was guided (absent: not at all), as ModelEvaluation records it. */
-export type RecordedGuidance = Pick<ModelEvaluation, "guidance" | "classifierGuidance">;
+export type RecordedGuidance = Pick<ModelEvaluation, "guidance" | "classifierGuidance" | "weights">;
 
 type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta"> & RecordedGuidance;
 
-/** Whether two results are of the same model, sampler, step count, eta and guidance (absent eta, w, s = 0). */
+/** Whether two results are of the same model and weights, sampler, step count, eta and guidance (absent eta, w, s = 0; absent weights = raw). */
 const sameRun = (a: RunKey, b: RunKey) =>
   a.model === b.model &&
+  (a.weights ?? "raw") === (b.weights ?? "raw") &&
   a.sampler === b.sampler &&
   a.steps === b.steps &&
   (a.eta ?? 0) === (b.eta ?? 0) &&
@@ -43,16 +44,17 @@ const sameRun = (a: RunKey, b: RunKey) =>
   (a.classifierGuidance?.classifier ?? "") === (b.classifierGuidance?.classifier ?? "");
 
 /**
- * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0) and
- * guidance (default none), or undefined.
+ * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0),
+ * guidance (default none) and weights ({ weights: "ema" }; default the raw weights), or undefined.
  */
 export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0, guidance: RecordedGuidance = {}): ModelEvaluation | undefined {
   return file.results.find((r) => sameRun(r, { model, sampler, steps, eta, ...guidance }));
 }
 
-/** The order of the file: model, sampler, steps, eta, w, then classifier guidance's classifier and scale. */
+/** The order of the file: model, weights, sampler, steps, eta, w, then classifier guidance's classifier and scale. */
 const byRun = (a: ModelEvaluation, b: ModelEvaluation) =>
   a.model.localeCompare(b.model) ||
+  (a.weights ?? "raw").localeCompare(b.weights ?? "raw") ||
   a.sampler.localeCompare(b.sampler) ||
   a.steps - b.steps ||
   (a.eta ?? 0) - (b.eta ?? 0) ||

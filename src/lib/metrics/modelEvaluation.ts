@@ -21,7 +21,7 @@ import type { LinearScheduleConfig, Schedule } from "../diffusion/schedule";
 import { checkGuidanceWeight } from "../guidance/classifierFreeGuidance";
 import { checkClassifierClasses, checkClassifierGuidance, checkClassifierSchedule } from "../guidance/classifierGuidance";
 import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
-import { loadModel } from "../train/trainingCheckpoint";
+import { type WeightChoice, loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
 import { classShares, contextAccuracy, sfdAgainstHeldOut } from "./evaluate";
@@ -39,6 +39,8 @@ export interface ModelEvaluationOptions extends SamplerChoice {
   spriteSet?: string;
   /** Sampling progress, per step. */
   onStep?: SamplerOptions["onStep"];
+  /** Which weights to evaluate (default "auto": the EMA weights when the checkpoint keeps them). */
+  weights?: WeightChoice;
   /** Classifier-free guidance weight w >= 0 (context models only; absent or 0: none). */
   guidance?: number;
   /**
@@ -59,6 +61,8 @@ export interface ModelEvaluation {
   steps: number;
   /** DDIM's eta, recorded only when above 0. */
   eta?: number;
+  /** "ema" when the EMA of the weights was evaluated; absent for the trained (raw) weights. */
+  weights?: "ema";
   /** samplerLabel of the run, e.g. "DDIM-25" or "DDIM-25, CFG w = 2" (absent in records made before it existed). */
   label?: string;
   /** Classifier-free guidance weight w, recorded only when above 0. */
@@ -107,7 +111,7 @@ function checkGuidanceFits(options: ModelEvaluationOptions, usesContext: boolean
 export async function evaluateDiffusionModel(options: ModelEvaluationOptions): Promise<ModelEvaluation> {
   const { sampler, n, seed, classifier, guidance = 0 } = options;
   const choice: SamplerChoice = { sampler, steps: options.steps, eta: options.eta };
-  const { model, manifest, schedule } = loadModel(projectPath(options.checkpoint));
+  const { model, manifest, schedule, weights } = loadModel(projectPath(options.checkpoint), { weights: options.weights });
   let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
   try {
@@ -143,6 +147,7 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       sampler,
       steps,
       ...(eta > 0 ? { eta } : {}),
+      ...(weights === "ema" ? { weights } : {}),
       label: samplerLabel({ ...choice, guidance, classifierGuidance: { scale } }, schedule),
       ...(guidance > 0 ? { guidance } : {}),
       ...(scale > 0 ? { classifierGuidance: { scale, classifier: relative(PROJECT_ROOT, projectPath(options.classifierGuidance!.dir)) } } : {}),

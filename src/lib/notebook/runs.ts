@@ -7,8 +7,9 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { type NoiseModel, type SampleResult, type SamplerOptions, type SamplerStart } from "../diffusion/sampling";
 import { type GuidanceChoice, type SamplerChoice, modelEvaluations, sample, samplerLabel } from "../diffusion/samplers";
 import type { Schedule } from "../diffusion/schedule";
+import type { EditLoopOptions, EditResult } from "../editing/editLoop";
 import type { StepReport, Trainer } from "../train/trainer";
-import { progressBar } from "./progress";
+import { type ProgressBar, progressBar } from "./progress";
 import { watchForStop } from "./stop";
 
 export type SampleRunOptions = SamplerChoice & GuidanceChoice & Omit<SamplerOptions, "onStep" | "shouldStop"> & {
@@ -54,6 +55,36 @@ export async function sampleWithProgress(
   } finally {
     stop.release();
     bar.finish({ stopped: stop.requested });
+  }
+}
+
+/** A finished (or stopped) edit and its wall time; the caller disposes result.images and result.frames. */
+export interface EditRun {
+  result: EditResult;
+  seconds: number;
+}
+
+/**
+ * Runs an edit (`inpaint` or `imageToImage`, called by `edit` with the hooks to pass on) with a
+ * progress bar over its moves and the notebook's stop button.
+ */
+export async function editWithProgress(label: string, images: number, edit: (hooks: Pick<EditLoopOptions, "onMove" | "shouldStop">) => Promise<EditResult>): Promise<EditRun> {
+  let bar: ProgressBar | null = null;
+  const stop = watchForStop();
+  try {
+    const began = performance.now();
+    const result = await edit({
+      onMove: ({ move, moves }) => {
+        bar ??= progressBar({ total: moves, label, imagesPerStep: images });
+        bar.update(move);
+      },
+      shouldStop: stop.shouldStop,
+    });
+    if (!result.completed) console.log(`${label}: stopped early, so the images are still partly noise.`);
+    return { result, seconds: (performance.now() - began) / 1000 };
+  } finally {
+    stop.release();
+    (bar as ProgressBar | null)?.finish({ stopped: stop.requested });
   }
 }
 

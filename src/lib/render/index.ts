@@ -3,3 +3,4 @@ export { clipToUnit, normalizeToRgbBytes, NORMALIZATIONS, type ImageBatchShape, 
 export { renderGridPng, renderGridRgba, type GridOptions, type RgbaImage } from "./grid";
 export { renderGif, type GifOptions } from "./gif";
 export { captionBandHeight } from "./layout";
+export { readSpriteImage } from "./readPng";

@@ -67,31 +67,54 @@ function manifestSchedule(manifest: CheckpointManifest, dir: string): Schedule {
   }
 }
 
+/**
+ * Which weights to load: "auto" (the default) takes the exponential moving average of the weights
+ * when the checkpoint kept one and the trained weights otherwise; "ema" insists on the average;
+ * "raw" takes the trained weights even when an average exists.
+ */
+export type WeightChoice = "auto" | "ema" | "raw";
+export const WEIGHT_CHOICES: readonly WeightChoice[] = Object.freeze(["auto", "ema", "raw"]);
+
+/** The weight choice named by `text`; throws listing the valid ones. */
+export function parseWeightChoice(text: string): WeightChoice {
+  const choice = WEIGHT_CHOICES.find((c) => c === text);
+  if (!choice) throw new Error(`Unknown weights "${text}": use auto (EMA when the checkpoint has it), ema or raw.`);
+  return choice;
+}
+
 /** A model loaded from a checkpoint, with the manifest and the schedule to sample it with. */
 export interface LoadedModel {
   model: ContextUnet;
   manifest: CheckpointManifest;
   /** The schedule the model was trained with (from the manifest): sample with this one. */
   schedule: Schedule;
+  /** Which weights the model holds: the EMA of the weights, or the trained (raw) weights. */
+  weights: "ema" | "raw";
+  /** Says so in words: "EMA weights (decay 0.999)", "raw weights (the checkpoint keeps no EMA)". */
+  weightsLabel: string;
 }
 
 /**
- * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads its
- * weights, or the EMA weights when `useEma` and the checkpoint has them; returns it with its
- * manifest and training schedule. The caller owns the model.
+ * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads the
+ * weights `options.weights` asks for (default "auto": the EMA weights when the checkpoint has
+ * them); returns it with its manifest and training schedule. The caller owns the model.
  */
-export function loadModel(dir: string, options: { useEma?: boolean } = {}): LoadedModel {
+export function loadModel(dir: string, options: { weights?: WeightChoice } = {}): LoadedModel {
   const contents = loadCheckpoint(dir);
+  const choice = parseWeightChoice(options.weights ?? "auto");
+  if (choice === "ema" && !contents.ema) throw new Error(`Checkpoint ${dir} keeps no EMA weights (it was trained without --ema); load its trained weights with weights "raw" or "auto".`);
+  const weights = choice !== "raw" && contents.ema ? "ema" : "raw";
   const schedule = manifestSchedule(contents.manifest, dir);
   const model = new ContextUnet(contents.manifest.architecture.config);
   try {
-    const weights = options.useEma && contents.ema ? contents.ema : contents.model;
-    model.setWeights(weights);
+    model.setWeights(weights === "ema" ? contents.ema! : contents.model);
   } catch (error) {
     model.dispose();
     throw new Error(`Checkpoint ${dir}: ${(error as Error).message}`);
   }
-  return { model, manifest: contents.manifest, schedule };
+  const decay = contents.manifest.training?.config.emaDecay;
+  const weightsLabel = weights === "ema" ? `EMA weights${decay ? ` (decay ${decay})` : ""}` : contents.ema ? "raw weights (the checkpoint also keeps an EMA)" : "raw weights (the checkpoint keeps no EMA)";
+  return { model, manifest: contents.manifest, schedule, weights, weightsLabel };
 }
 
 /**
