@@ -8,7 +8,9 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { epochOrder } from "../../src/lib/data/batches";
+import { deriveSeed } from "../../src/lib/data/sprites/prng";
 import { addNoise } from "../../src/lib/diffusion/forward";
+import { sampleDdim } from "../../src/lib/diffusion/sampling";
 import { courseSchedule } from "../../src/lib/diffusion/schedule";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { type RunningStatUpdate, commitStatUpdates } from "../../src/lib/model/layers";
@@ -166,6 +168,34 @@ describe("Trainer", () => {
     expect([fallback.weights, fallback.weightsLabel]).toEqual(["raw", "raw weights (the checkpoint keeps no EMA)"]);
     expect(() => loadModel(plainDir, { weights: "ema" })).toThrow(/keeps no EMA weights \(it was trained without --ema\)/);
     for (const disposable of [trainer, trainer.model, auto.model, raw.model, plain, model, fallback.model]) disposable.dispose();
+  });
+
+  it("draws its sample grids from the EMA weights and puts the trained weights back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ckpt-grid-"));
+    const trainer = new Trainer(new ContextUnet(SMALL), tinyData(), { epochs: 1, batchSize: 8, emaDecay: 0.9, sampleEvery: 1 });
+    let grid: number[] = [];
+    let trainedAtGrid: string[] = [];
+    await trainer.run({ onSamples: async (_epoch, samples) => {
+      grid = Array.from(samples.dataSync());
+      trainedAtGrid = await weightBytes(trainer.model);
+    } });
+    await saveTrainingCheckpoint(dir, trainer, DATA_INFO);
+    const averaged = loadModel(dir, { weights: "ema" });
+    const raw = loadModel(dir, { weights: "raw" });
+    expect(trainedAtGrid).toEqual(await weightBytes(raw.model));
+    // The trainer's grid, drawn again by hand: its seed's fixed noise, 8 sprites per class.
+    const draw = async (model: ContextUnet) => {
+      const classes = model.config.nContext;
+      const context = trainer.config.useContext ? (tf.oneHot(tf.tensor1d(Array.from({ length: 8 * classes }, (_, i) => i % classes), "int32"), classes) as tf.Tensor2D) : null;
+      const count = context ? 8 * classes : 32;
+      const { samples } = await sampleDdim(model, courseSchedule, { count, seed: deriveSeed(trainer.config.seed, 0x5a3b) }, context, { steps: 25, saveFrame: () => false });
+      const values = Array.from(samples.dataSync());
+      tf.dispose([samples, ...(context ? [context] : [])]);
+      return values;
+    };
+    expect(grid).toEqual(await draw(averaged.model));
+    expect(grid).not.toEqual(await draw(raw.model));
+    for (const disposable of [trainer, trainer.model, averaged.model, raw.model]) disposable.dispose();
   });
 
   it("resumes to exactly the state the uninterrupted run reaches, even from mid-epoch", async () => {

@@ -46,6 +46,21 @@ export class WeightAverage {
     return out;
   }
 
+  /**
+   * Runs `use` with the model's weights replaced by the average (e.g. to draw samples from it),
+   * then puts the trained weights back, also when `use` throws.
+   */
+  async withAveragedWeights<T>(use: () => Promise<T>): Promise<T> {
+    const trained = new Map(Array.from(this.parameters, ([key, variable]) => [key, variable.clone()]));
+    try {
+      for (const [key, variable] of this.parameters) variable.assign(this.shadow.get(key)!);
+      return await use();
+    } finally {
+      for (const [key, variable] of this.parameters) variable.assign(trained.get(key)!);
+      tf.dispose(Array.from(trained.values()));
+    }
+  }
+
   load(weights: WeightMap): void {
     for (const [key, s] of this.shadow) {
       const w = weights[key];

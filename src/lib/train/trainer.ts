@@ -63,7 +63,8 @@ export interface TrainHooks {
   shouldStop?: () => boolean;
   /**
    * Every config.sampleEvery epochs: DDIM-25 samples [N, 16, 16, 3] from fixed noise (8 per
-   * class with context, else 32), so grids from different epochs compare like for like.
+   * class with context, else 32), so grids from different epochs compare like for like; drawn
+   * with the EMA weights when the run keeps an average (what the commands load by default).
    * The trainer disposes `samples` after the hook returns.
    */
   onSamples?: (epoch: number, samples: tf.Tensor4D) => void | Promise<void>;
@@ -210,7 +211,7 @@ export class Trainer {
     return loss;
   }
 
-  /** DDIM-25 from the seed's fixed noise: 8 per class (context model) or 32 (unconditional). */
+  /** DDIM-25 from the seed's fixed noise: 8 per class (context model) or 32 (unconditional), from the EMA weights if kept. */
   private async sampleGrid(): Promise<tf.Tensor4D> {
     const classes = this.model.config.nContext;
     const count = this.config.useContext ? 8 * classes : 32;
@@ -218,9 +219,12 @@ export class Trainer {
       ? oneHotContexts(Array.from({ length: count }, (_, i) => i % classes), classes)
       : null;
     const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b) };
-    const { samples } = await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false });
-    context?.dispose();
-    return samples;
+    const draw = async () => (await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false })).samples;
+    try {
+      return this.average ? await this.average.withAveragedWeights(draw) : await draw();
+    } finally {
+      context?.dispose();
+    }
   }
 
   /** Everything a resumed run needs beyond the model's own weights. */
