@@ -148,13 +148,13 @@ async function main(): Promise<void> {
     log.log(`${label}: ${count * a.n} sprites, ${result.modelEvaluations} model evaluations each, ${((Date.now() - began) / 1000).toFixed(1)} s`);
     const seen = a.method === "sdedit" ? tf.tidy(() => addNoise(schedule, inputs, Array(count).fill(t0), tf.randomNormal(inputs.shape, 0, 1, "float32", a.seed) as tf.Tensor4D)) : maskedInput(inputs, a.mask!);
     tensors.push(seen);
-    const grid = tf.tidy(() => tf.concat([tf.expandDims(inputs, 1), tf.expandDims(seen, 1), tf.reshape(result.images, [count, a.n, height, width, channels])], 1).reshape([count * (a.n + 2), height, width, channels])) as tf.Tensor4D;
+    const grid = tf.tidy(() => tf.reshape(tf.concat([tf.expandDims(inputs, 1), tf.expandDims(seen, 1), tf.reshape(result.images, [count, a.n, height, width, channels])], 1), [count * (a.n + 2), height, width, channels])) as tf.Tensor4D;
     tensors.push(grid);
     const captions = ["original", a.method === "sdedit" ? `t0 = ${t0}` : "masked", ...Array.from({ length: a.n }, (_, i) => `result ${i + 1}`)];
     writeOutputFile(a.out, renderGridPng(grid, { cols: a.n + 2, columnCaptions: captions }));
     log.log(`wrote ${a.out}`);
     if (a.gif && result.frames) {
-      const first = tf.tidy(() => result.frames!.slice([0, 0], [-1, 1])) as tf.Tensor5D;
+      const first = tf.tidy(() => tf.slice(result.frames!, [0, 0], [-1, 1])) as tf.Tensor5D;
       tensors.push(first);
       writeOutputFile(a.gif, renderGif(first, { rows: 1 }));
       log.log(`wrote ${a.gif} (${first.shape[0]} frames)`);

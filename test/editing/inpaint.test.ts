@@ -132,7 +132,7 @@ describe("inpainting and SDEdit with the exact denoiser of two points", () => {
   }
 
   it("with an all-known mask returns the input exactly", async () => {
-    const images = tf.tidy(() => tf.tensor4d(b, [1, 16, 16, 3]).tile([3, 1, 1, 1])) as tf.Tensor4D;
+    const images = tf.tidy(() => tf.tile(tf.tensor4d(b, [1, 16, 16, 3]), [3, 1, 1, 1])) as tf.Tensor4D;
     const allKnown = maskFromArray(new Array(256).fill(1));
     const result = await inpaint(oracle, schedule, images, allKnown, null, { sampler: "ddim", steps: 10, method: "replace", seed: 5 });
     expect(Array.from(result.images.dataSync())).toEqual(Array.from(images.dataSync()));
@@ -167,7 +167,7 @@ describe("inpainting and SDEdit with the exact denoiser of two points", () => {
   it("SDEdit keeps the input at t0 = 0, stays on its mode for small t0, and forgets it at t0 = T", async () => {
     const n = 40;
     // An input nearer a than b: 0.7 a + 0.3 b.
-    const input = tf.tidy(() => tf.add(tf.mul(tf.tensor4d(a, [1, 16, 16, 3]), 0.7), tf.mul(tf.tensor4d(b, [1, 16, 16, 3]), 0.3)).tile([n, 1, 1, 1])) as tf.Tensor4D;
+    const input = tf.tidy(() => tf.tile(tf.add(tf.mul(tf.tensor4d(a, [1, 16, 16, 3]), 0.7), tf.mul(tf.tensor4d(b, [1, 16, 16, 3]), 0.3)), [n, 1, 1, 1])) as tf.Tensor4D;
     const same = await imageToImage(oracle, schedule, input, null, { sampler: "ddim", steps: 25, t0: 0, seed: 8 });
     expect(Array.from(same.images.dataSync())).toEqual(Array.from(input.dataSync()));
     expect(same.modelEvaluations).toBe(0);

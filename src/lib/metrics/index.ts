@@ -20,3 +20,4 @@ export { classShares, contextAccuracy, featureFit, sfdAgainstHeldOut, spriteFrec
 export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
 export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions } from "./modelEvaluation";
 export { EVALUATION_FILE, findEvaluation, readEvaluations, recordEvaluation, type EvaluationFile } from "./evaluationFile";
+export { noisePredictionErrorByStep, type StepError } from "./noisePredictionError";
