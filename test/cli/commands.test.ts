@@ -149,3 +149,17 @@ describe("npm run edit", () => {
     expect(sdedit.status).toBe(0);
   }, 180_000);
 });
+
+describe("npm run noise-error", () => {
+  it("prints the noise-prediction error per step and refuses weights the checkpoint lacks", () => {
+    const out = join(dir, "noise-error.json");
+    const result = run("noise-error", ["--checkpoint", "models/unconditional", "--n", "8", "--every", "250", "--out", out]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/t\traw weights \(the checkpoint keeps no EMA\)\n250\t0\.\d{5}\n500\t0\.\d{5}/);
+    const written = JSON.parse(readFileSync(out, "utf8")) as { columns: Array<{ errors: Array<{ t: number; mse: number }> }> };
+    expect(written.columns[0].errors.map((e) => e.t)).toEqual([250, 500]);
+    const ema = run("noise-error", ["--checkpoint", "models/unconditional", "--weights", "ema", "--n", "8"]);
+    expect(ema.status).toBe(1);
+    expect(ema.stderr).toContain("keeps no EMA weights (it was trained without --ema)");
+  }, 120_000);
+});
