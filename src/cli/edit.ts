@@ -38,7 +38,9 @@ const USAGE = `Usage: npm run edit -- --checkpoint DIR INPUT --method METHOD --o
   --t0 T               sdedit: how far to noise the input, 0..T (default T / 2)
   --jump-length J      repaint: chain steps per jump back (default 10)
   --resamplings R      repaint: passes over each stretch (default 10)
-  --sampler ddpm|ddim|ddpm-no-noise   (default ddpm)   --steps N, --eta X   DDIM only
+  --sampler ddpm|ddim|ddpm-no-noise   the chain the edit walks (default ddim with --steps 100 --eta 1:
+                       the DDPM posterior on a grid of 100 steps, as the lesson and evaluate-editing)
+  --steps N, --eta X   DDIM only
   --n N                results per input (default 4)
   --context SPEC       context models: classes, one per input (cycled), e.g. side-facing; default none
   --guidance W         classifier-free guidance weight (context models, with --context)
@@ -53,7 +55,7 @@ export function parseEditArgs(args: string[]) {
     options: {
       checkpoint: { type: "string" }, out: { type: "string" }, image: { type: "string" }, "from-set": { type: "string" },
       sketch: { type: "string" }, method: { type: "string", default: "replace" }, mask: { type: "string" }, t0: { type: "string" },
-      "jump-length": { type: "string" }, resamplings: { type: "string" }, sampler: { type: "string", default: "ddpm" },
+      "jump-length": { type: "string" }, resamplings: { type: "string" }, sampler: { type: "string", default: "ddim" },
       steps: { type: "string" }, eta: { type: "string" }, n: { type: "string", default: "4" }, context: { type: "string" },
       guidance: { type: "string" }, seed: { type: "string", default: "0" }, weights: { type: "string", default: "auto" },
       gif: { type: "string" }, help: { type: "boolean", default: false },
@@ -74,7 +76,9 @@ export function parseEditArgs(args: string[]) {
   }
   requirePartner(a, "guidance", "context", "classifier-free guidance steers toward a context, e.g. --context side-facing");
   if (a.sketch !== undefined) sketchByName(a.sketch);
-  const choice: SamplerChoice = { sampler: parseSamplerName(a.sampler!), steps: numberOption(a.steps, "steps", { integer: true, min: 1 }), eta: numberOption(a.eta, "eta", { min: 0 }) };
+  const sampler = parseSamplerName(a.sampler!);
+  const ddim = sampler === "ddim";
+  const choice: SamplerChoice = { sampler, steps: numberOption(a.steps ?? (ddim ? "100" : undefined), "steps", { integer: true, min: 1 }), eta: numberOption(a.eta ?? (ddim ? "1" : undefined), "eta", { min: 0 }) };
   return {
     checkpoint: a.checkpoint, out: a.out, gif: a.gif, image: a.image, sketch: a.sketch,
     fromSet: a["from-set"] === undefined ? undefined : setIndices(a["from-set"]),
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
     tensors.push(seen);
     const grid = tf.tidy(() => tf.reshape(tf.concat([tf.expandDims(inputs, 1), tf.expandDims(seen, 1), tf.reshape(result.images, [count, a.n, height, width, channels])], 1), [count * (a.n + 2), height, width, channels])) as tf.Tensor4D;
     tensors.push(grid);
-    const captions = ["original", a.method === "sdedit" ? `t0 = ${t0}` : "masked", ...Array.from({ length: a.n }, (_, i) => `result ${i + 1}`)];
+    const captions = ["original", a.method === "sdedit" ? `noised, t0 = ${t0}` : "masked", ...Array.from({ length: a.n }, (_, i) => `result ${i + 1}`)];
     writeOutputFile(a.out, renderGridPng(grid, { cols: a.n + 2, columnCaptions: captions }));
     log.log(`wrote ${a.out}`);
     if (a.gif && result.frames) {

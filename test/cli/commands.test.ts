@@ -145,7 +145,7 @@ describe("npm run edit", () => {
     expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
     const sdedit = run("edit", ["--checkpoint", "models/unconditional", "--image", png("flat.png", 16), "--method", "sdedit", "--t0", "100",
       "--sampler", "ddim", "--steps", "25", "--n", "1", "--out", join(dir, "edit-sdedit.png")]);
-    expect(sdedit.stderr).toContain("sdedit with DDIM-25: 1 sprites, 5 model evaluations each");
+    expect(sdedit.stderr).toContain("sdedit with DDIM-25, eta 1: 1 sprites, 5 model evaluations each");
     expect(sdedit.status).toBe(0);
   }, 180_000);
 });
