@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run edit -- --checkpoint DIR INPUT --method METHOD --o
                        or a JSON file holding a 16x16 array of rows, 1 = known, 0 = to generate (default centre-square)
   --t0 T               sdedit: how far to noise the input, 0..T (default T / 2)
   --jump-length J      repaint: chain steps per jump back (default 10)
-  --resamplings R      repaint: passes over each stretch (default 10)
+  --resamplings R      repaint: passes over each stretch (default 5)
   --sampler ddpm|ddim|ddpm-no-noise   the chain the edit walks (default ddim with --steps 100 --eta 1:
                        the DDPM posterior on a grid of 100 steps, as the lesson and evaluate-editing)
   --steps N, --eta X   DDIM only

@@ -25,7 +25,7 @@ const USAGE = `Usage: npm run evaluate-editing -- --checkpoint DIR [options]
   --sampler NAME     the chain the methods walk: ddpm or ddim (default ddim)
   --steps N, --eta X DDIM only (default 100 and 1: the DDPM posterior on a grid of 100 steps)
   --jump-length J    repaint: chain steps per jump back (default 10)
-  --resamplings R    repaint: passes over each stretch (default 10)
+  --resamplings R    repaint: passes over each stretch (default 5)
   --n N              held-out sprites per mask (default 300; needs 3n held-out sprites)
   --seed S           seed of the draw and of the noise (default 0)
   --classifier DIR   the measuring sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
@@ -58,7 +58,7 @@ export function parseEvaluateEditingArgs(args: string[]) {
     choice: { sampler, steps: numberOption(a.steps ?? (ddim ? "100" : undefined), "steps", { integer: true, min: 1 }), eta: numberOption(a.eta ?? (ddim ? "1" : undefined), "eta", { min: 0 }) },
     repaint: {
       jumpLength: numberOption(a["jump-length"] ?? "10", "jump-length", { integer: true, min: 1 })!,
-      resamplings: numberOption(a.resamplings ?? "10", "resamplings", { integer: true, min: 1 })!,
+      resamplings: numberOption(a.resamplings ?? "5", "resamplings", { integer: true, min: 1 })!,
     },
     n: numberOption(a.n, "n", { integer: true, min: 2 })!,
     seed: numberOption(a.seed, "seed", { integer: true, min: 0 })!,

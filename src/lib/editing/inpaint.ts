@@ -24,11 +24,12 @@ export type InpaintMethod = "replace" | "repaint";
 export const INPAINT_METHODS: readonly InpaintMethod[] = Object.freeze(["replace", "repaint"]);
 
 /**
- * RePaint's defaults on the course's chain (DDPM, T = 500): the paper's jump length 10 and
- * 10 resamplings (at T = 250) cost ten times plain sampling; see models/editing-evaluation.json
- * for what fewer resamplings give.
+ * RePaint's defaults: the paper's jump length 10 (at T = 250) with 5 resamplings instead of its 10.
+ * Measured on the left-half mask (models/editing-evaluation.json, n = 300, DDIM-100 eta 1 chain),
+ * 5 passes give about three quarters of what 10 give over plain replacement at half their cost:
+ * seam 0.129 -> 0.113 (10 passes: 0.107), unknown-pixel RMSE 0.292 -> 0.240 (0.225).
  */
-export const DEFAULT_REPAINT: Readonly<Omit<RepaintJumps, "steps">> = Object.freeze({ jumpLength: 10, resamplings: 10 });
+export const DEFAULT_REPAINT: Readonly<Omit<RepaintJumps, "steps">> = Object.freeze({ jumpLength: 10, resamplings: 5 });
 
 export interface InpaintOptions extends SamplerChoice, GuidanceChoice, Omit<EditLoopOptions, "seed"> {
   method: InpaintMethod;
