@@ -77,15 +77,16 @@ export async function inpaint(
   const chain = editingChain(options, schedule);
   const moves = inpaintMoves(options.method, chain.timesteps.length - 1, options.repaint);
   const known = maskTensor(mask, 1);
+  const unknown = tf.tidy(() => tf.sub(1, known)) as tf.Tensor4D;
   const start = tf.randomNormal(images.shape, 0, 1, "float32", options.seed) as tf.Tensor4D;
   // eq. 8: the known pixels at step t are a fresh draw of q(x_t | x_0); eq. 9 joins the two parts.
   const pasteKnown: PasteKnown = (x, t, noise) => {
     const noisedOriginal = tf.add(tf.mul(images, schedule.sqrtAlphaBar[t]), tf.mul(noise, schedule.sqrtOneMinusAlphaBar[t]));
-    return tf.add(tf.mul(noisedOriginal, known), tf.mul(x, tf.sub(1, known))) as tf.Tensor4D;
+    return tf.add(tf.mul(noisedOriginal, known), tf.mul(x, unknown)) as tf.Tensor4D;
   };
   try {
     return await runEditLoop(guidedModel(model, schedule, options), schedule, chain, start, context, moves, pasteKnown, options);
   } finally {
-    tf.dispose([known, start]);
+    tf.dispose([known, unknown, start]);
   }
 }

@@ -19,6 +19,7 @@
  * pixel instead of one per window, so the guidance direction is smooth.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkImageBatch } from "../model/imageBatch";
 import { applyEmbed, embedSpecs } from "../model/blocks";
 import { convSpecs, gelu, linearSpecs } from "../model/layers";
 import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
@@ -152,9 +153,6 @@ export class NoisySpriteClassifier implements NoisyClassifierModel {
 
   private checkInput(x: tf.Tensor4D): void {
     const { height, inChannels } = this.config;
-    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== height || x.shape[3] !== inChannels) {
-      const hint = x.rank === 4 && x.shape[1] === inChannels ? " It looks NCHW: transpose to NHWC." : "";
-      throw new Error(`NoisySpriteClassifier: images have shape [${x.shape}], expected [N, ${height}, ${height}, ${inChannels}] (NHWC).${hint}`);
-    }
+    checkImageBatch(x, height, inChannels, "NoisySpriteClassifier: images");
   }
 }

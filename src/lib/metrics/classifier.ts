@@ -11,6 +11,7 @@
  *   logits:   Linear 64->5                      -> [N, 5]    classes 0 hero .. 4 side-facing
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkImageBatch } from "../model/imageBatch";
 import {
   type RunningStatUpdate,
   applyBatchNorm,
@@ -152,10 +153,7 @@ export class SpriteClassifier {
 
   private checkInput(x: tf.Tensor4D): void {
     const { height, inChannels } = this.config;
-    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== height || x.shape[3] !== inChannels) {
-      const hint = x.rank === 4 && x.shape[1] === inChannels ? " It looks NCHW: transpose to NHWC." : "";
-      throw new Error(`SpriteClassifier: images have shape [${x.shape}], expected [N, ${height}, ${height}, ${inChannels}] (NHWC, values in [-1, 1]).${hint}`);
-    }
+    checkImageBatch(x, height, inChannels, "SpriteClassifier: images", ", values in [-1, 1]");
   }
 }
 

@@ -9,6 +9,7 @@
  *   out: Conv3x3 on concat(up2, init_conv) -> GroupNorm -> ReLU -> Conv3x3 -> eps [N,16,16,3]
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkImageBatch } from "./imageBatch";
 import {
   applyConvBlock,
   applyDown,
@@ -205,11 +206,7 @@ export class ContextUnet {
 
   private checkInputs(x: tf.Tensor4D, tFraction: tf.Tensor1D | number, context: tf.Tensor2D | null): number {
     const { height, inChannels, nContext } = this.config;
-    const expected = `[N, ${height}, ${height}, ${inChannels}] (NHWC)`;
-    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== height || x.shape[3] !== inChannels) {
-      const hint = x.rank === 4 && x.shape[1] === inChannels ? " It looks NCHW: transpose to NHWC." : "";
-      throw new Error(`ContextUnet: x has shape [${x.shape}], expected ${expected}.${hint}`);
-    }
+    checkImageBatch(x, height, inChannels, "ContextUnet: x");
     const n = x.shape[0];
     if (typeof tFraction === "number") {
       if (!Number.isFinite(tFraction)) throw new Error(`ContextUnet: t/T must be finite, got ${tFraction}.`);
