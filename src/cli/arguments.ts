@@ -91,3 +91,11 @@ export function numberOption(value: string | undefined, option: string, rule: { 
   }
   return parsed;
 }
+
+/** A choice among names: undefined stays undefined; otherwise one of `allowed`, else an error listing them. */
+export function choiceOption<T extends string>(value: string | undefined, option: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((name) => name === value);
+  if (found === undefined) throw new Error(`--${option} must be one of ${allowed.join(", ")}, got "${value}".`);
+  return found;
+}

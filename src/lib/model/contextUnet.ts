@@ -42,6 +42,12 @@ export interface ContextUnetConfig {
   nContext: number;
   /** Image height = width (the course: 16); must be divisible by 4. */
   height: number;
+  /**
+   * Output channels: inChannels (eps alone, the course) or 2 * inChannels (eps and, per pixel,
+   * the raw interpolation r of a learned variance, v = (r + 1) / 2: Nichol & Dhariwal 2021, eq. 15).
+   * Absent in older checkpoints, where it means inChannels.
+   */
+  outChannels: number;
 }
 
 /** The course's `ContextUnet(in_channels=3, n_feat=64, n_cfeat=5, height=16)`. */
@@ -50,7 +56,19 @@ export const COURSE_UNET_CONFIG: Readonly<ContextUnetConfig> = Object.freeze({
   nFeat: 64,
   nContext: 5,
   height: 16,
+  outChannels: 3,
 });
+
+/** A full configuration from a partial one: the course's values, outChannels = inChannels unless given; throws on a bad one. */
+export function resolveUnetConfig(partial: Partial<ContextUnetConfig> = {}): Readonly<ContextUnetConfig> {
+  const inChannels = partial.inChannels ?? COURSE_UNET_CONFIG.inChannels;
+  const config = Object.freeze({ ...COURSE_UNET_CONFIG, outChannels: inChannels, ...partial });
+  if (config.height % 4 !== 0) throw new Error(`ContextUnet: height must be divisible by 4, got ${config.height}.`);
+  if (config.outChannels !== inChannels && config.outChannels !== 2 * inChannels) {
+    throw new Error(`ContextUnet: outChannels must be ${inChannels} (eps) or ${2 * inChannels} (eps and a learned variance), got ${config.outChannels}.`);
+  }
+  return config;
+}
 
 /** GroupNorm groups in up0 and out, as in the course. */
 const GROUPS = 8;
@@ -71,7 +89,7 @@ function architecture(c: ContextUnetConfig): ParameterSpec[] {
     ...upSpecs("up2", 2 * nf, nf),
     ...convSpecs("out.0", 2 * nf, nf, 3),
     ...groupNormSpecs("out.1", nf),
-    ...convSpecs("out.3", nf, c.inChannels, 3),
+    ...convSpecs("out.3", nf, c.outChannels, 3),
   ];
 }
 
@@ -84,15 +102,17 @@ export class ContextUnet {
    * The model owns its variables: call dispose() when done with it.
    */
   constructor(config: Partial<ContextUnetConfig> = {}, seed = 0) {
-    this.config = Object.freeze({ ...COURSE_UNET_CONFIG, ...config });
-    if (this.config.height % 4 !== 0) {
-      throw new Error(`ContextUnet: height must be divisible by 4, got ${this.config.height}.`);
-    }
+    this.config = resolveUnetConfig(config);
     this.parameters = new ParameterStore("ContextUnet");
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
   }
 
-  /** Trainable scalars: 1,481,027 for the course's configuration. */
+  /** Does the model predict its reverse variance too (outChannels = 2 * inChannels)? */
+  get learnsVariance(): boolean {
+    return this.config.outChannels === 2 * this.config.inChannels;
+  }
+
+  /** Trainable scalars: 1,481,027 for the course's configuration (1,482,758 with a learned variance). */
   get parameterCount(): number {
     return this.parameters.trainableCount();
   }
@@ -126,26 +146,58 @@ export class ContextUnet {
     options: { trace?: (name: string, activation: tf.Tensor) => void } = {},
   ): tf.Tensor4D {
     const { trace } = options;
-    const { predNoise, traced } = this.forward(x, tFraction, context, false, trace !== undefined);
+    const { output, traced } = this.forward(x, tFraction, context, false, trace !== undefined);
     for (const [name, activation] of traced) trace!(name, activation);
-    return predNoise;
+    if (!this.learnsVariance) return output;
+    const { noise, v } = this.splitOutput(output);
+    v.dispose();
+    output.dispose();
+    return noise;
+  }
+
+  /**
+   * Eps and the learned variance's interpolation v = (r + 1) / 2 per pixel (eq. 15), in inference
+   * mode; throws for a model without a learned variance. Inputs as predictNoise; caller owns both.
+   */
+  predictNoiseAndVariance(x: tf.Tensor4D, tFraction: tf.Tensor1D | number, context: tf.Tensor2D | null): { noise: tf.Tensor4D; v: tf.Tensor4D } {
+    if (!this.learnsVariance) {
+      throw new Error(`ContextUnet: this model predicts eps only (outChannels = ${this.config.outChannels}); its variance is fixed. Train with a learned variance (outChannels = ${2 * this.config.inChannels}).`);
+    }
+    const { output } = this.forward(x, tFraction, context, false, false);
+    const split = this.splitOutput(output);
+    output.dispose();
+    return split;
+  }
+
+  /** [N, H, W, 2C] -> eps (first C channels) and v = (r + 1) / 2 (the last C). */
+  private splitOutput(output: tf.Tensor4D): { noise: tf.Tensor4D; v: tf.Tensor4D } {
+    const [n, h, w] = output.shape;
+    const c = this.config.inChannels;
+    return tf.tidy(() => ({
+      noise: tf.slice(output, [0, 0, 0, 0], [n, h, w, c]) as tf.Tensor4D,
+      v: tf.div(tf.add(tf.slice(output, [0, 0, 0, c], [n, h, w, c]), 1), 2) as tf.Tensor4D,
+    }));
   }
 
   /**
    * The same prediction in training mode: BatchNorm normalises with the batch's statistics, and
    * the running statistics it would move toward them come back, unassigned, for the caller to
    * commit (commitStatUpdates) or drop (discardStatUpdates), e.g. when the loss is not finite.
-   * Inputs as predictNoise. The caller owns predNoise; the statUpdates' values are kept (they
+   * Inputs as predictNoise. With a learned variance, v = (r + 1) / 2 comes too (else it is absent).
+   * The caller owns predNoise and v; the statUpdates' values are kept (they
    * outlive any tf.tidy and tf.variableGrads around this call) until committed or discarded.
    */
   forwardTraining(
     x: tf.Tensor4D,
     tFraction: tf.Tensor1D | number,
     context: tf.Tensor2D | null,
-  ): { predNoise: tf.Tensor4D; statUpdates: RunningStatUpdate[] } {
-    const { predNoise, statUpdates } = this.forward(x, tFraction, context, true, false);
+  ): { predNoise: tf.Tensor4D; v?: tf.Tensor4D; statUpdates: RunningStatUpdate[] } {
+    const { output, statUpdates } = this.forward(x, tFraction, context, true, false);
     for (const update of statUpdates) tf.keep(update.value);
-    return { predNoise, statUpdates };
+    if (!this.learnsVariance) return { predNoise: output, statUpdates };
+    const { noise, v } = this.splitOutput(output);
+    output.dispose();
+    return { predNoise: noise, v, statUpdates };
   }
 
   /** The forward pass in either mode; with `tracing`, every top-level module's output by name. */
@@ -185,8 +237,8 @@ export class ContextUnet {
 
       const merged = applyConv(p, "out.0", tf.concat([up2, x0], 3));
       const activated = tf.relu(applyGroupNorm(p, "out.1", merged, GROUPS)) as tf.Tensor4D;
-      const predNoise = output("out", applyConv(p, "out.3", activated));
-      return { predNoise, statUpdates, traced };
+      const prediction = output("out", applyConv(p, "out.3", activated));
+      return { output: prediction, statUpdates, traced };
     });
   }
 

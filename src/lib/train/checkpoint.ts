@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LinearScheduleConfig } from "../diffusion/schedule";
+import type { ScheduleConfig } from "../diffusion/schedule";
 import type { ContextUnetConfig } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
 import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile } from "./tensorFile";
@@ -33,8 +33,9 @@ export interface CheckpointManifest {
   libraryVersion: string;
   createdAt: string;
   architecture: { name: "ContextUnet"; config: ContextUnetConfig; parameterCount: number };
-  schedule: { kind: "linear" } & LinearScheduleConfig;
-  training: (TrainingPosition & { config: TrainConfig; history: EpochReport[] }) | null;
+  schedule: ScheduleConfig;
+  /** timestepHistory: the importance sampler's last losses per t (runs with importance-sampled t only). */
+  training: (TrainingPosition & { config: TrainConfig; history: EpochReport[]; timestepHistory?: number[][] }) | null;
   data: { fingerprint: string; count: number; source: string } | null;
   backend: string;
   tensors: { file: string; sha256: string; entries: TensorEntry[] };

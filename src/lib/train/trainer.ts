@@ -1,5 +1,6 @@
 /**
- * The training loop: epochs of shuffled batches, one Adam step each on L_simple, with progress
+ * The training loop: epochs of shuffled batches, one Adam step each on the configured objective
+ * (L_simple by default; diffusionLoss), with progress
  * callbacks, a stop flag honoured between steps, and a halt on a non-finite loss. Every random
  * draw derives from (seed, step), so a run resumed from a checkpoint continues exactly as the
  * uninterrupted run would have (same backend).
@@ -18,6 +19,7 @@ import { Adam } from "./adam";
 import { type TrainConfig, learningRateAt, resolveTrainConfig } from "./config";
 import { diffusionLoss } from "./diffusionLoss";
 import { WeightAverage } from "./ema";
+import { ImportanceTimestepSampler } from "./timestepSampler";
 
 /** What the trainer reads: N samples, fetched as tensors by index. */
 export interface TrainingData {
@@ -78,7 +80,9 @@ export interface TrainHooks {
  * @param T           the schedule's number of steps.
  * @param labels      [N, nContext] the batch's one-hot labels.
  * @param imageShape  [N, H, W, C] the batch's image shape.
- * @returns t [N] uniform in 1..T; noise [N, H, W, C] standard normal; context: the labels with each
+ * @param timesteps   the run's importance sampler of t (config.timesteps "importance"), or null/absent for uniform t.
+ * @returns t [N] uniform in 1..T (or drawn by the importance sampler, with its loss weights, else
+ *          weights null); noise [N, H, W, C] standard normal; context: the labels with each
  *          row zeroed with probability contextDropout (course: 0.1, so the model also learns "no
  *          context"), or null when !useContext. The caller owns the tensors.
  */
@@ -88,19 +92,21 @@ export function trainingDraws(
   globalStep: number,
   labels: tf.Tensor2D,
   imageShape: number[],
-): { t: Int32Array; noise: tf.Tensor4D; context: tf.Tensor2D | null } {
+  timesteps: ImportanceTimestepSampler | null = null,
+): { t: Int32Array; weights: Float32Array | null; noise: tf.Tensor4D; context: tf.Tensor2D | null } {
   const n = imageShape[0];
   if (imageShape.length !== 4 || labels.shape[0] !== n) {
     throw new Error(`trainingDraws: images [${imageShape}] and labels [${labels.shape}] do not make one batch; pass [N, H, W, C] and [N, classes].`);
   }
   const { seed, useContext, contextDropout } = config;
   const rng = new Prng(deriveSeed(seed, 0x7157, globalStep));
-  const t = Int32Array.from({ length: n }, () => 1 + rng.int(T));
+  const importance = timesteps ? timesteps.draw(n, rng) : null;
+  const t = importance ? importance.t : Int32Array.from({ length: n }, () => 1 + rng.int(T));
   const keep = Float32Array.from({ length: n }, () => (rng.nextUint32() / 2 ** 32 < contextDropout ? 0 : 1));
   const noiseSeed = deriveSeed(seed, 0x0153, globalStep);
   const noise = tf.randomNormal(imageShape as [number, number, number, number], 0, 1, "float32", noiseSeed) as tf.Tensor4D;
   const context = useContext ? tf.tidy(() => tf.mul(labels, tf.tensor2d(keep, [n, 1])) as tf.Tensor2D) : null;
-  return { t, noise, context };
+  return { t, weights: importance ? importance.weights : null, noise, context };
 }
 
 export class Trainer {
@@ -110,6 +116,8 @@ export class Trainer {
   private readonly optimizer: Adam;
   private readonly average: WeightAverage | null;
   private readonly trainable: tf.Variable[];
+  /** Importance sampling of t (config.timesteps "importance"), else null. */
+  readonly timestepSampler: ImportanceTimestepSampler | null;
 
   /** The trainer owns its optimizer state and EMA (dispose() frees them), not the model. */
   constructor(
@@ -119,6 +127,13 @@ export class Trainer {
     readonly schedule: Schedule = courseSchedule,
   ) {
     this.config = resolveTrainConfig(config);
+    if ((this.config.variance === "learned") !== model.learnsVariance) {
+      throw new Error(
+        `Trainer: the config says variance "${this.config.variance}" but the model ${model.learnsVariance ? "predicts" : "does not predict"} a variance ` +
+          `(outChannels = ${model.config.outChannels}); build the model with outChannels = ${this.config.variance === "learned" ? 2 * model.config.inChannels : model.config.inChannels}.`,
+      );
+    }
+    this.timestepSampler = this.config.timesteps === "importance" ? new ImportanceTimestepSampler(schedule.T) : null;
     const store = model.parameters;
     const parameters = model.trainableParameters();
     this.trainable = [...parameters.values()];
@@ -180,12 +195,15 @@ export class Trainer {
   /** One optimizer step; returns the loss. Throws, before updating anything, on a non-finite loss. */
   private step(indices: Int32Array, learningRate: number): number {
     const { images, labels } = this.data.batch(indices);
-    const { t, noise, context } = trainingDraws(this.config, this.schedule.T, this.position.globalStep, labels, images.shape);
+    const { t, weights, noise, context } = trainingDraws(this.config, this.schedule.T, this.position.globalStep, labels, images.shape, this.timestepSampler);
     // BatchNorm's new running statistics wait here until the loss is known to be finite.
     let statUpdates: RunningStatUpdate[] = [];
+    let perImage: tf.Tensor1D | null = null;
+    const objective = { loss: this.config.loss, ...(weights ? { weights } : {}) };
     const { value, grads } = tf.variableGrads(() => {
-      const result = diffusionLoss(this.model, this.schedule, images, context, { t, noise });
+      const result = diffusionLoss(this.model, this.schedule, images, context, { t, noise }, objective);
       statUpdates = result.statUpdates;
+      perImage = result.perImage ?? null;
       return result.loss;
     }, this.trainable);
     tf.dispose([images, labels, noise, ...(context ? [context] : [])]);
@@ -193,6 +211,8 @@ export class Trainer {
     // writes NaN into the weights. Native TensorFlow runs ops synchronously, so it costs ~0.1 ms.
     const loss = value.dataSync()[0];
     value.dispose();
+    const imageLosses = perImage ? (perImage as tf.Tensor1D).dataSync() : null;
+    tf.dispose(perImage ?? []);
     if (!Number.isFinite(loss)) {
       tf.dispose(Object.values(grads));
       discardStatUpdates(statUpdates);
@@ -203,6 +223,7 @@ export class Trainer {
       );
     }
     commitStatUpdates(statUpdates);
+    if (this.timestepSampler && imageLosses) this.timestepSampler.record(t, imageLosses);
     this.optimizer.apply(grads, learningRate);
     tf.dispose(Object.values(grads));
     this.average?.update(this.position.globalStep);
@@ -227,13 +248,21 @@ export class Trainer {
     }
   }
 
-  /** Everything a resumed run needs beyond the model's own weights. */
-  async readState(): Promise<{ optimizer: WeightMap; ema: WeightMap | null }> {
-    return { optimizer: await this.optimizer.readState(), ema: this.average ? await this.average.read() : null };
+  /** Everything a resumed run needs beyond the model's own weights (the importance sampler's loss history: null when t is uniform). */
+  async readState(): Promise<{ optimizer: WeightMap; ema: WeightMap | null; timestepHistory: number[][] | null }> {
+    return {
+      optimizer: await this.optimizer.readState(),
+      ema: this.average ? await this.average.read() : null,
+      timestepHistory: this.timestepSampler ? this.timestepSampler.state() : null,
+    };
   }
 
-  /** Restores position, history, optimizer state and EMA from a checkpoint. */
-  restore(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null): void {
+  /** Restores position, history, optimizer state, EMA and the importance sampler's loss history from a checkpoint. */
+  restore(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null, timestepHistory: number[][] | null = null): void {
+    if (this.timestepSampler) {
+      if (!timestepHistory) throw new Error("The checkpoint has no loss history for importance-sampled t but this training uses it; resume with the same --timesteps.");
+      this.timestepSampler.load(timestepHistory);
+    }
     Object.assign(this.position, position);
     this.history.splice(0, this.history.length, ...history);
     this.optimizer.loadState(optimizer, position.globalStep);

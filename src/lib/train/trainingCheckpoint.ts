@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PROJECT_ROOT } from "../data/projectRoot";
-import { type Schedule, linearSchedule } from "../diffusion/schedule";
-import { ContextUnet } from "../model/contextUnet";
+import { type Schedule, scheduleFromConfig } from "../diffusion/schedule";
+import { ContextUnet, resolveUnetConfig } from "../model/contextUnet";
+import { resolveTrainConfig } from "./config";
 import { type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
 
@@ -24,10 +25,6 @@ export interface DataInfo {
   source: string;
 }
 
-function scheduleFields(schedule: Schedule): CheckpointManifest["schedule"] {
-  const T = schedule.T;
-  return { kind: "linear", T, betaStart: schedule.beta[0], betaEnd: schedule.beta[T] };
-}
 
 /**
  * Saves the trainer's model, position, config, history, EMA weights and (unless weightsOnly)
@@ -35,15 +32,15 @@ function scheduleFields(schedule: Schedule): CheckpointManifest["schedule"] {
  */
 export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data: DataInfo, weightsOnly = false): Promise<CheckpointManifest> {
   const model = await trainer.model.getWeights();
-  const { optimizer, ema } = await trainer.readState();
+  const { optimizer, ema, timestepHistory } = await trainer.readState();
   const state = { optimizer: weightsOnly ? null : optimizer, ema };
   return saveCheckpoint(
     dir,
     {
       libraryVersion: LIBRARY_VERSION,
       architecture: { name: "ContextUnet", config: { ...trainer.model.config }, parameterCount: trainer.model.parameterCount },
-      schedule: scheduleFields(trainer.schedule),
-      training: { ...trainer.position, config: trainer.config, history: trainer.history },
+      schedule: { ...trainer.schedule.config },
+      training: { ...trainer.position, config: trainer.config, history: trainer.history, ...(timestepHistory ? { timestepHistory } : {}) },
       data,
       backend: tf.getBackend(),
     },
@@ -56,12 +53,12 @@ export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data
  * naming the kind and the file when the manifest holds a kind this library cannot build.
  */
 function manifestSchedule(manifest: CheckpointManifest, dir: string): Schedule {
-  const { kind, ...config } = manifest.schedule;
-  if (kind !== "linear") {
-    throw new Error(`${join(dir, MANIFEST_FILE)}: schedule kind "${kind}" is unknown to this library (it builds "linear" only); load it with the version that saved it (${manifest.libraryVersion}).`);
+  const { kind } = manifest.schedule;
+  if (kind !== "linear" && kind !== "cosine") {
+    throw new Error(`${join(dir, MANIFEST_FILE)}: schedule kind "${kind}" is unknown to this library (it builds "linear" and "cosine"); load it with the version that saved it (${manifest.libraryVersion}).`);
   }
   try {
-    return linearSchedule(config);
+    return scheduleFromConfig(manifest.schedule);
   } catch (error) {
     throw new Error(`${join(dir, MANIFEST_FILE)}: ${(error as Error).message}`);
   }
@@ -125,9 +122,10 @@ export function resumeTraining(dir: string, trainer: Trainer, data: DataInfo): C
   const contents = loadCheckpoint(dir);
   const { manifest } = contents;
   const problems = [
-    ...describeMismatch(trainer.model.config, manifest.architecture.config, "architecture.config"),
-    ...describeMismatch(scheduleFields(trainer.schedule), manifest.schedule, "schedule"),
-    ...describeMismatch(trainer.config, manifest.training?.config, "training.config"),
+    // Older manifests lack fields added since (outChannels, loss, variance, timesteps): their defaults fill them.
+    ...describeMismatch(trainer.model.config, resolveUnetConfig(manifest.architecture.config), "architecture.config"),
+    ...describeMismatch(trainer.schedule.config, manifest.schedule, "schedule"),
+    ...describeMismatch(trainer.config, manifest.training ? resolveTrainConfig(manifest.training.config) : undefined, "training.config"),
     ...describeMismatch(data.fingerprint, manifest.data?.fingerprint, "data.fingerprint"),
   ];
   if (!manifest.training || !contents.optimizer) problems.push("the checkpoint holds weights only (no optimizer state): it cannot resume training");
@@ -135,8 +133,8 @@ export function resumeTraining(dir: string, trainer: Trainer, data: DataInfo): C
     throw new Error(`Cannot resume from ${dir}; the checkpoint differs from this run:\n  ${problems.join("\n  ")}`);
   }
   trainer.model.setWeights(contents.model);
-  const { epoch, stepInEpoch, globalStep, history } = manifest.training!;
-  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema);
+  const { epoch, stepInEpoch, globalStep, history, timestepHistory } = manifest.training!;
+  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema, timestepHistory ?? null);
   return manifest;
 }
 
