@@ -55,7 +55,8 @@ describe("sample: one entry point for the three samplers", () => {
   it("rejects bad choices before making a tensor", async () => {
     const before = tf.memory().numTensors;
     await expect(sample(oracle, schedule, start, null, { sampler: "DDIM" as "ddim" })).rejects.toThrow('Unknown sampler "DDIM": use one of ddpm, ddim, ddpm-no-noise.');
-    await expect(sample(oracle, schedule, start, null, { sampler: "ddpm", steps: 25 })).rejects.toThrow(/Sampler ddpm: steps belong to DDIM only \(ddpm always takes T = 100 steps\)/);
+    await expect(sample(oracle, schedule, start, null, { sampler: "ddpm", steps: 30 })).rejects.toThrow(/DDPM steps must divide T = 100, got 30/);
+    await expect(sample(oracle, schedule, start, null, { sampler: "ddpm", eta: 1 })).rejects.toThrow(/Sampler ddpm: eta belongs to DDIM only/);
     await expect(sample(oracle, schedule, start, null, { sampler: "ddpm-no-noise", steps: 5, eta: 1 })).rejects.toThrow(/steps and eta belong to DDIM only/);
     await expect(sample(oracle, schedule, start, null, { sampler: "ddim", steps: 30 })).rejects.toThrow(/DDIM steps must divide T = 100, got 30/);
     await expect(sample(oracle, schedule, start, null, { sampler: "ddim", eta: -1 })).rejects.toThrow(/eta must be a number >= 0.*got -1/);
@@ -76,6 +77,7 @@ describe("sampler names, labels and costs", () => {
     expect(samplerLabel({ sampler: "ddim", steps: 25, eta: 0.5 }, courseSchedule)).toBe("DDIM-25, eta 0.5");
     expect(samplerLabel({ sampler: "ddpm-no-noise" }, courseSchedule)).toBe("DDPM-500 without noise");
     expect(samplerLabel({ sampler: "ddpm" }, { T: 1000 })).toBe("DDPM-1000");
+    expect(samplerLabel({ sampler: "ddpm", steps: 50 }, courseSchedule)).toBe("DDPM-50");
   });
 
   it("labels a guided run with its w and s, and an unguided one (w = s = 0) as before", () => {
@@ -88,12 +90,13 @@ describe("sampler names, labels and costs", () => {
     expect(guidanceLabel({ guidance: 4 })).toBe("CFG w = 4");
   });
 
-  it("counts model evaluations: T for DDPM, the steps for DDIM", () => {
+  it("counts model evaluations: T for DDPM (or its respaced steps), the steps for DDIM", () => {
     expect(modelEvaluations({ sampler: "ddpm" }, courseSchedule)).toBe(500);
+    expect(modelEvaluations({ sampler: "ddpm", steps: 100 }, courseSchedule)).toBe(100);
     expect(modelEvaluations({ sampler: "ddpm-no-noise" }, { T: 1000 })).toBe(1000);
     expect(modelEvaluations({ sampler: "ddim" }, courseSchedule)).toBe(25);
     expect(modelEvaluations({ sampler: "ddim", steps: 50 }, courseSchedule)).toBe(50);
     expect(checkSamplerChoice({ sampler: "ddim", eta: 1 }, courseSchedule)).toEqual({ steps: 25, eta: 1 });
-    expect(() => modelEvaluations({ sampler: "ddpm", eta: 0 }, courseSchedule)).toThrow(/eta belong to DDIM only/);
+    expect(() => modelEvaluations({ sampler: "ddpm", eta: 0 }, courseSchedule)).toThrow(/eta belongs to DDIM only/);
   });
 });

@@ -65,7 +65,8 @@ describe("evaluateDiffusionModel", () => {
     await saveUntrainedCheckpoint(dir);
     const before = tf.memory().numTensors;
     const base = { checkpoint: dir, n: 10, seed: 0, classifier: shipped.classifier };
-    await expect(evaluateDiffusionModel({ ...base, sampler: "ddpm", steps: 25 })).rejects.toThrow(/steps belong to DDIM only/);
+    await expect(evaluateDiffusionModel({ ...base, sampler: "ddpm", steps: 30 })).rejects.toThrow(/DDPM steps must divide T = 500/);
+    await expect(evaluateDiffusionModel({ ...base, sampler: "ddpm-no-noise", steps: 25 })).rejects.toThrow(/steps belongs to DDIM only/);
     await expect(evaluateDiffusionModel({ ...base, sampler: "ddim", steps: 30 })).rejects.toThrow(/DDIM steps must divide T = 500/);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -149,4 +149,33 @@ describe("ContextUnet", () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it("with a learned variance has 6 outputs: eps first, then the interpolation v = (r + 1) / 2 (Nichol & Dhariwal eq. 15)", () => {
+    const model = new ContextUnet({ outChannels: 6 }, 2);
+    const before = tf.memory().numTensors;
+    // Only the last conv grows: 64 x 3 x 3 x 3 more weights and 3 more biases.
+    expect(model.parameterCount).toBe(1_480_771 + 256 + 64 * 9 * 3 + 3);
+    expect(model.parameterCount).toBe(1_482_758);
+    expect(model.learnsVariance).toBe(true);
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 16, 16, 3], 0, 1, "float32", 4) as tf.Tensor4D;
+      const raw: tf.Tensor[] = [];
+      const eps = model.predictNoise(x, 0.3, null, { trace: (name, y) => name === "out" && raw.push(y) });
+      expect(raw[0].shape).toEqual([2, 16, 16, 6]);
+      expect(eps.shape).toEqual([2, 16, 16, 3]);
+      const { noise, v } = model.predictNoiseAndVariance(x, 0.3, null);
+      expect(Array.from(noise.dataSync())).toEqual(Array.from(eps.dataSync()));
+      const rawV = tf.slice(raw[0], [0, 0, 0, 3], [2, 16, 16, 3]);
+      expect(tf.max(tf.abs(tf.sub(v, tf.div(tf.add(rawV, 1), 2)))).dataSync()[0]).toBeLessThan(1e-7);
+      const training = model.forwardTraining(x, 0.3, null);
+      expect(training.v!.shape).toEqual([2, 16, 16, 3]);
+      training.statUpdates.forEach((u) => u.value.dispose());
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    const plain = new ContextUnet({ nFeat: 8 }, 1);
+    expect(plain.learnsVariance).toBe(false);
+    expect(() => plain.predictNoiseAndVariance(tf.zeros([1, 16, 16, 3]) as tf.Tensor4D, 0.5, null)).toThrow(/variance is fixed/);
+    plain.dispose();
+  });
 });

@@ -14,7 +14,9 @@ import {
   type SamplerOptions,
   type SamplerStart,
   ddimPlan,
+  hasLearnedVariance,
   sampleDdim,
+  stridedPlan,
   sampleDdpm,
   sampleDdpmWithoutNoise,
 } from "./sampling";
@@ -24,7 +26,10 @@ export type SamplerName = "ddpm" | "ddim" | "ddpm-no-noise";
 
 export const SAMPLER_NAMES: readonly SamplerName[] = Object.freeze(["ddpm", "ddim", "ddpm-no-noise"]);
 
-/** A sampler and its settings: steps (default DEFAULT_DDIM_STEPS, must divide T) and eta (default 0) are DDIM's only. */
+/**
+ * A sampler and its settings. steps: DDIM's (default DEFAULT_DDIM_STEPS) or DDPM's (default T: the
+ * course's loop; fewer: the respaced chain), dividing T. eta (default 0) is DDIM's only.
+ */
 export interface SamplerChoice {
   sampler: SamplerName;
   steps?: number;
@@ -39,17 +44,22 @@ export function parseSamplerName(text: string): SamplerName {
 }
 
 /**
- * Throws unless `choice` can run on `schedule`: a known name, steps/eta only for DDIM, steps
- * dividing T, eta a number >= 0. Returns DDIM's steps and eta with their defaults filled in.
+ * Throws unless `choice` can run on `schedule`: a known name, eta only for DDIM, steps only for
+ * DDIM and DDPM and dividing T, eta a number >= 0. Returns steps and eta with their defaults filled in.
  */
 export function checkSamplerChoice(choice: SamplerChoice, schedule: Pick<Schedule, "T">): { steps: number; eta: number } {
   const sampler = parseSamplerName(choice.sampler);
-  if (sampler !== "ddim") {
-    const given = (["steps", "eta"] as const).filter((key) => choice[key] !== undefined);
+  if (sampler === "ddpm-no-noise" || (sampler === "ddpm" && choice.eta !== undefined)) {
+    const given = (sampler === "ddpm" ? (["eta"] as const) : (["steps", "eta"] as const)).filter((key) => choice[key] !== undefined);
     if (given.length > 0) {
-      throw new Error(`Sampler ${sampler}: ${given.join(" and ")} belong to DDIM only (${sampler} always takes T = ${schedule.T} steps); drop them or use sampler "ddim".`);
+      const takes = sampler === "ddpm" ? "DDPM draws its own noise (sigma from beta or the learned variance)" : `${sampler} always takes T = ${schedule.T} steps`;
+      throw new Error(`Sampler ${sampler}: ${given.join(" and ")} belong${given.length > 1 ? "" : "s"} to DDIM only (${takes}); drop ${given.length > 1 ? "them" : "it"} or use sampler "ddim".`);
     }
-    return { steps: schedule.T, eta: 0 };
+  }
+  if (sampler !== "ddim") {
+    const steps = choice.steps ?? schedule.T;
+    stridedPlan(schedule, steps, "DDPM");
+    return { steps, eta: 0 };
   }
   const { steps = DEFAULT_DDIM_STEPS, eta = 0 } = choice;
   ddimPlan(schedule, steps);
@@ -57,7 +67,7 @@ export function checkSamplerChoice(choice: SamplerChoice, schedule: Pick<Schedul
   return { steps, eta };
 }
 
-/** Model evaluations the choice takes: T for the DDPM samplers (500 on the course's schedule), steps for DDIM. */
+/** Model evaluations the choice takes: steps (T for the course's DDPM: 500 on its schedule). */
 export function modelEvaluations(choice: SamplerChoice, schedule: Pick<Schedule, "T">): number {
   return checkSamplerChoice(choice, schedule).steps;
 }
@@ -106,6 +116,9 @@ export function checkGuidanceChoice(choice: GuidanceChoice, context: tf.Tensor2D
 
 /** The model as the choice guides it: itself without guidance, CFG-guided, classifier-guided, or both (classifier outermost). */
 export function guidedModel(model: NoiseModel, schedule: Schedule, options: SamplerChoice & GuidanceChoice): NoiseModel {
+  if (hasLearnedVariance(model) && (options.guidance || options.classifierGuidance?.scale)) {
+    throw new Error("Guidance is built for models with a fixed variance: the guided eps would lose this model's learned variance. Sample it unguided, or guide a fixed-variance model.");
+  }
   const withWeight = options.guidance ? withClassifierFreeGuidance(model, options.guidance) : model;
   const byClassifier = options.classifierGuidance;
   return byClassifier ? withClassifierGuidance(withWeight, schedule, { ...byClassifier, sampler: options.sampler }) : withWeight;
@@ -130,6 +143,6 @@ export async function sample(
   const guided = guidedModel(model, schedule, options);
   // The loops read only their own options; DDPM's steps and eta are undefined here (checked).
   if (options.sampler === "ddim") return sampleDdim(guided, schedule, start, context, { ...options, steps, eta });
-  if (options.sampler === "ddpm") return sampleDdpm(guided, schedule, start, context, options);
+  if (options.sampler === "ddpm") return sampleDdpm(guided, schedule, start, context, { ...options, steps });
   return sampleDdpmWithoutNoise(guided, schedule, start, context, options);
 }

@@ -6,11 +6,29 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { yieldToEventLoop } from "../eventLoop";
 import { type Schedule } from "./schedule";
-import { ddimStep, ddpmStep } from "./steps";
+import { reverseChainCoefficients } from "./posterior";
+import { ddimStep, ddpmStep, posteriorStep } from "./steps";
 
-/** Anything that predicts eps from (x_t, t / T, context): ContextUnet, or a test's oracle. */
+/**
+ * Anything that predicts eps from (x_t, t / T, context): ContextUnet, or a test's oracle. A model
+ * with a learned variance (learnsVariance true) also gives v, its per-pixel interpolation between
+ * log betaTilde (v = 0) and log beta (v = 1) (Nichol & Dhariwal 2021, eq. 15).
+ */
 export interface NoiseModel {
   predictNoise(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): tf.Tensor4D;
+  readonly learnsVariance?: boolean;
+  predictNoiseAndVariance?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): { noise: tf.Tensor4D; v: tf.Tensor4D };
+}
+
+/** Does the model predict its reverse variance (and so offer predictNoiseAndVariance)? */
+export function hasLearnedVariance(model: NoiseModel): boolean {
+  return model.learnsVariance === true && typeof model.predictNoiseAndVariance === "function";
+}
+
+/** What the model says at one step: eps, and v when the sampler uses a learned variance (else null). */
+export interface Prediction {
+  noise: tf.Tensor4D;
+  v: tf.Tensor4D | null;
 }
 
 /** Where sampling starts: given noise x_T (not disposed), or `count` images drawn from `seed`. */
@@ -59,7 +77,7 @@ export function courseFrameRule(schedule: Schedule): (t: number) => boolean {
 }
 
 /** One reverse step given the model's prediction; the step's fresh noise z, if it draws any, is stepNoise(x.shape, seed, t). */
-type StepFunction = (x: tf.Tensor4D, predNoise: tf.Tensor4D, t: number, tPrev: number, seed: number) => tf.Tensor4D;
+type StepFunction = (x: tf.Tensor4D, prediction: Prediction, t: number, tPrev: number, seed: number) => tf.Tensor4D;
 
 /** The default number of DDIM steps (the course's: 25 of T = 500). */
 export const DEFAULT_DDIM_STEPS = 25;
@@ -117,7 +135,10 @@ function stepNoiseSeed(start: SamplerStart, options: SamplerOptions, drawsNoise:
   return 0;
 }
 
-/** The loop every sampler shares: plan[i] = [t, tPrev], from t = T down; `drawsNoise`: does `step` use its seed? */
+/**
+ * The loop every sampler shares: plan[i] = [t, tPrev], from t = T down; `drawsNoise`: does `step`
+ * use its seed? `withVariance`: ask the model for v too (predictNoiseAndVariance).
+ */
 async function runSampler(
   model: NoiseModel,
   schedule: Schedule,
@@ -128,7 +149,10 @@ async function runSampler(
   drawsNoise: boolean,
   options: SamplerOptions,
   defaultSaveFrame: (t: number) => boolean,
+  withVariance = false,
 ): Promise<SampleResult> {
+  const predict = (x: tf.Tensor4D, t: number): Prediction =>
+    withVariance ? model.predictNoiseAndVariance!(x, t / schedule.T, context) : { noise: model.predictNoise(x, t / schedule.T, context), v: null };
   const seed = stepNoiseSeed(start, options, drawsNoise);
   const saveFrame = options.saveFrame ?? defaultSaveFrame;
   let x = initialNoise(start);
@@ -139,7 +163,7 @@ async function runSampler(
     checkContext(context, x.shape[0]);
     for (const [t, tPrev] of plan) {
       if (options.shouldStop?.()) break;
-      const next = tf.tidy(() => step(x, model.predictNoise(x, t / schedule.T, context), t, tPrev, seed));
+      const next = tf.tidy(() => step(x, predict(x, t), t, tPrev, seed));
       x.dispose();
       x = next;
       stepsTaken += 1;
@@ -165,20 +189,45 @@ function fullPlan(schedule: Schedule): Array<[number, number]> {
   return Array.from({ length: schedule.T }, (_, i) => [schedule.T - i, schedule.T - i - 1] as [number, number]);
 }
 
+export interface DdpmOptions extends SamplerOptions {
+  /**
+   * Model evaluations; must divide T (default T). Fewer steps sample the respaced chain of
+   * Nichol & Dhariwal 2021, Sec. 4: every T / steps-th step kept, beta recomputed from the kept
+   * alphaBar's (reverseChainCoefficients).
+   */
+  steps?: number;
+}
+
 /**
- * DDPM ancestral sampling as the course does it (Ho et al. 2020, Algorithm 2, sigma_t^2 = beta_t),
- * T model evaluations, no noise added on the last step (t = 1). Frames: the course's rule.
+ * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2), no noise added on the last step.
+ * - A fixed-variance model with all T steps: exactly the course's loop (ddpmStep, sigma_t^2 = beta_t).
+ * - Fewer steps (respaced), or a model with a learned variance: the posterior step at the model's
+ *   x_0 estimate (posteriorStep) with sigma^2 = beta' (fixed; the course's choice on the respaced
+ *   chain) or exp(v log beta' + (1 - v) log betaTilde') (learned, Nichol & Dhariwal eq. 15).
+ * Frames: the course's rule.
  */
 export function sampleDdpm(
   model: NoiseModel,
   schedule: Schedule,
   start: SamplerStart,
   context: tf.Tensor2D | null,
-  options: SamplerOptions = {},
+  options: DdpmOptions = {},
 ): Promise<SampleResult> {
-  const step: StepFunction = (x, eps, t, _tPrev, seed) =>
-    ddpmStep(x, eps, t, schedule, t > 1 ? stepNoise(x.shape, seed, t) : null);
-  return runSampler(model, schedule, start, context, fullPlan(schedule), step, true, options, courseFrameRule(schedule));
+  const steps = options.steps ?? schedule.T;
+  const plan = stridedPlan(schedule, steps, "DDPM");
+  const learned = hasLearnedVariance(model);
+  if (steps === schedule.T && !learned) {
+    const step: StepFunction = (x, prediction, t, _tPrev, seed) =>
+      ddpmStep(x, prediction.noise, t, schedule, t > 1 ? stepNoise(x.shape, seed, t) : null);
+    return runSampler(model, schedule, start, context, plan, step, true, options, courseFrameRule(schedule));
+  }
+  const chain = new Map(reverseChainCoefficients(schedule, plan).map((c) => [c.t, c]));
+  const step: StepFunction = (x, { noise, v }, t, tPrev, seed) => {
+    const coefficients = chain.get(t)!;
+    const logVariance = v ? tf.add(tf.mul(v, coefficients.logBeta), tf.mul(tf.sub(1, v), coefficients.logPosteriorVarianceClipped)) : coefficients.logBeta;
+    return posteriorStep(x, noise, coefficients, schedule, logVariance, tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
+  };
+  return runSampler(model, schedule, start, context, plan, step, true, options, courseFrameRule(schedule), learned);
 }
 
 /**
@@ -192,7 +241,7 @@ export function sampleDdpmWithoutNoise(
   context: tf.Tensor2D | null,
   options: SamplerOptions = {},
 ): Promise<SampleResult> {
-  const step: StepFunction = (x, eps, t) => ddpmStep(x, eps, t, schedule, null);
+  const step: StepFunction = (x, prediction, t) => ddpmStep(x, prediction.noise, t, schedule, null);
   return runSampler(model, schedule, start, context, fullPlan(schedule), step, false, options, courseFrameRule(schedule));
 }
 
@@ -205,9 +254,14 @@ export interface DdimOptions extends SamplerOptions {
 
 /** DDIM's plan: strided steps from T to 0, ending on alphaBar_0 = 1 (the predicted x_0). */
 export function ddimPlan(schedule: Pick<Schedule, "T">, steps: number): Array<[number, number]> {
+  return stridedPlan(schedule, steps, "DDIM");
+}
+
+/** Every (T / steps)-th step from T down to 0; `sampler` names who asked, in the error. */
+export function stridedPlan(schedule: Pick<Schedule, "T">, steps: number, sampler: string): Array<[number, number]> {
   if (!Number.isInteger(steps) || steps < 1 || schedule.T % steps !== 0) {
     const divisors = Array.from({ length: schedule.T }, (_, i) => i + 1).filter((d) => schedule.T % d === 0);
-    throw new Error(`DDIM steps must divide T = ${schedule.T}, got ${steps}. Try one of ${divisors.join(", ")}.`);
+    throw new Error(`${sampler} steps must divide T = ${schedule.T}, got ${steps}. Try one of ${divisors.join(", ")}.`);
   }
   const stride = schedule.T / steps;
   return Array.from({ length: steps }, (_, i) => [schedule.T - i * stride, schedule.T - (i + 1) * stride] as [number, number]);
@@ -223,7 +277,7 @@ export function sampleDdim(
 ): Promise<SampleResult> {
   const eta = options.eta ?? 0;
   const plan = ddimPlan(schedule, options.steps ?? DEFAULT_DDIM_STEPS);
-  const step: StepFunction = (x, eps, t, tPrev, seed) =>
-    ddimStep(x, eps, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
+  const step: StepFunction = (x, prediction, t, tPrev, seed) =>
+    ddimStep(x, prediction.noise, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
   return runSampler(model, schedule, start, context, plan, step, eta > 0, options, () => true);
 }

@@ -3,6 +3,7 @@
  * Scalars for one t are plain numbers; only the images are tensors. Callers own the result.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { ReverseStepCoefficients } from "./posterior";
 import { type Schedule, checkStep } from "./schedule";
 
 /**
@@ -68,5 +69,30 @@ export function ddimStep(
     const predX0 = predictX0(x, predNoise, t, schedule);
     const next = tf.add(tf.mul(predX0, Math.sqrt(alphaBarPrev)), tf.mul(predNoise, directionScale));
     return (sigma > 0 ? tf.add(next, tf.mul(z!, sigma)) : next) as tf.Tensor4D;
+  });
+}
+
+/**
+ * A reverse step as the posterior at the model's x_0 estimate (Ho et al. 2020, eqs. 7 and 15;
+ * Nichol & Dhariwal 2021, Sec. 4 for a respaced step t -> tPrev):
+ *   x_prev = meanFromX0 predX0 + meanFromXt x_t + exp(logVariance / 2) z
+ * with the step's coefficients from reverseChainCoefficients. logVariance: a number (a fixed
+ * variance, e.g. log beta') or a tensor broadcastable to x (a learned one, eq. 15); z = null adds
+ * no noise (the last step). On a one-step chain with sigma^2 = beta_t its mean is ddpmStep's.
+ */
+export function posteriorStep(
+  x: tf.Tensor4D,
+  predNoise: tf.Tensor4D,
+  step: ReverseStepCoefficients,
+  schedule: Schedule,
+  logVariance: tf.Tensor | number,
+  z: tf.Tensor4D | null,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const predX0 = predictX0(x, predNoise, step.t, schedule);
+    const mean = tf.add(tf.mul(predX0, step.meanFromX0), tf.mul(x, step.meanFromXt));
+    if (!z) return mean as tf.Tensor4D;
+    const scale = typeof logVariance === "number" ? Math.exp(logVariance / 2) : tf.exp(tf.mul(logVariance, 0.5));
+    return tf.add(mean, tf.mul(z, scale)) as tf.Tensor4D;
   });
 }

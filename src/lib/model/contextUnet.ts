@@ -151,7 +151,8 @@ export class ContextUnet {
     if (!this.learnsVariance) return output;
     const { noise, v } = this.splitOutput(output);
     v.dispose();
-    output.dispose();
+    // A trace was handed the whole output as "out": it belongs to the caller's tf.tidy then.
+    if (trace === undefined) output.dispose();
     return noise;
   }
 
