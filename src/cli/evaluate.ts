@@ -22,7 +22,8 @@ import { ProgressLine, progressBar } from "./progressLine";
 const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
   --checkpoint DIR   diffusion checkpoint folder (e.g. models/context)
   --sampler NAME     ddim (default), ddpm or ddpm-no-noise
-  --steps N          DDIM only: steps, dividing the checkpoint's T (default 25; DDPM always takes T)
+  --steps N          steps, dividing the checkpoint's T: DDIM's (default 25) or DDPM's (default T;
+                     fewer: the respaced chain of improved DDPM)
   --eta X            DDIM only: eta (default 0)
   --n N              samples (default 1000; the floor needs 2n held-out real sprites)
   --seed N           seed of the samples and of the real draws (default 0)

@@ -21,7 +21,8 @@ import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options]
   --sampler ddpm|ddim|ddpm-no-noise   (default ddim)
-  --steps N        DDIM only: steps, must divide the checkpoint's T (default 25)
+  --steps N        steps, dividing the checkpoint's T: DDIM's (default 25), or DDPM's (default T;
+                   fewer sample the respaced chain of improved DDPM)
   --eta X          DDIM only: eta (default 0)
   --n N            number of sprites (default 32)
   --context SPEC   none (default) | classes, e.g. 0,0,1,4 or hero,food (cycled to n) | "each" (n / 5 of each class)

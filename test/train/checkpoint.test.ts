@@ -62,13 +62,13 @@ describe("loadModel's schedule", () => {
   }, 120_000);
 
   it("names the kind and the file when the manifest holds a schedule this library cannot build", async () => {
-    const folder = join(dir, "cosine");
+    const folder = join(dir, "sigmoid");
     await saveSmallModel(folder, MNIST_LIKE);
     const path = join(folder, MANIFEST_FILE);
     const manifest = JSON.parse(readFileSync(path, "utf8"));
-    writeFileSync(path, JSON.stringify({ ...manifest, schedule: { kind: "cosine", T: 1000, s: 0.008 } }));
+    writeFileSync(path, JSON.stringify({ ...manifest, schedule: { kind: "sigmoid", T: 1000, start: -3, end: 3 } }));
     const before = tf.memory().numTensors;
-    expect(() => loadModel(folder)).toThrow(`${path}: schedule kind "cosine" is unknown to this library (it builds "linear" only)`);
+    expect(() => loadModel(folder)).toThrow(`${path}: schedule kind "sigmoid" is unknown to this library (it builds "linear" and "cosine")`);
     writeFileSync(path, JSON.stringify({ ...manifest, schedule: { kind: "linear", T: 0, betaStart: 1e-4, betaEnd: 0.02 } }));
     expect(() => loadModel(folder)).toThrow(`${path}: linearSchedule: T must be a positive integer, got 0.`);
     expect(tf.memory().numTensors).toBe(before);

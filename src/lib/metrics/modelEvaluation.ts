@@ -28,7 +28,7 @@ import { classShares, contextAccuracy, sfdAgainstHeldOut } from "./evaluate";
 import { heldOutRealSprites, realSpriteSet } from "./realSprites";
 import { diffusionTrainingSet } from "./trainingSet";
 
-/** The sampler (steps and eta for DDIM only), the sample count and seed, the instrument. */
+/** The sampler (steps for either, eta for DDIM only), the sample count and seed, the instrument. */
 export interface ModelEvaluationOptions extends SamplerChoice {
   /** Checkpoint folder (relative to the project root or absolute). */
   checkpoint: string;
