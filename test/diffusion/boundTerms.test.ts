@@ -170,7 +170,7 @@ describe("the bound's terms per image", () => {
   }
 
   /** Float64: KL of the posterior from the model (t >= 2) or the decoder's NLL (t = 1), mean per image, in bits. */
-  function reference(schedule: typeof courseSchedule, b: ReturnType<typeof batch>, learned: boolean): number[] {
+  function reference(schedule: typeof courseSchedule, b: ReturnType<typeof batch>, learned: boolean, clip: boolean): number[] {
     const chain = fullChainCoefficients(schedule);
     return ts.map((t, image) => {
       let sum = 0;
@@ -180,7 +180,8 @@ describe("the bound's terms per image", () => {
         const beta = 1 - ab / abPrev;
         const betaTilde = ((1 - abPrev) / (1 - ab)) * beta;
         const betaTildeClipped = t === 1 ? ((1 - schedule.alphaBar[1]) / (1 - schedule.alphaBar[2])) * (1 - schedule.alphaBar[2] / schedule.alphaBar[1]) : betaTilde;
-        const predX0 = (b.xt[k] - Math.sqrt(1 - ab) * b.predEps[k]) / Math.sqrt(ab);
+        const rawX0 = (b.xt[k] - Math.sqrt(1 - ab) * b.predEps[k]) / Math.sqrt(ab);
+        const predX0 = clip ? Math.min(1, Math.max(-1, rawX0)) : rawX0;
         const meanOf = (x0: number) => (Math.sqrt(abPrev) * beta * x0 + Math.sqrt(1 - beta) * (1 - abPrev) * b.xt[k]) / (1 - ab);
         const modelVariance = learned
           ? Math.exp(b.v[k] * Math.log(beta) + (1 - b.v[k]) * Math.log(betaTildeClipped))
@@ -195,14 +196,19 @@ describe("the bound's terms per image", () => {
   for (const [name, schedule] of [["linear", courseSchedule], ["cosine", cosineSchedule({ T: 500 })]] as const) {
     it(`match float64 with fixed and learned variances (${name} schedule)`, () => {
       const b = batch(schedule, name === "linear" ? 11 : 12);
-      for (const learned of [false, true]) {
+      for (const [learned, clip] of [[false, false], [true, false], [false, true], [true, true]]) {
         const ours = tf.tidy(() => {
           const variance = learned ? { kind: "learned" as const, v: tf.tensor4d(b.v, shape) } : { kind: "fixed" as const };
-          return boundTerms(schedule, tf.tensor4d(b.x0, shape), tf.tensor4d(b.xt, shape), ts, tf.tensor4d(b.predEps, shape), variance).dataSync();
+          return boundTerms(schedule, tf.tensor4d(b.x0, shape), tf.tensor4d(b.xt, shape), ts, tf.tensor4d(b.predEps, shape), variance, { clipDenoised: clip }).dataSync();
         });
-        const expected = reference(schedule, b, learned);
-        for (let i = 0; i < n; i++) expect(Math.abs(ours[i] - expected[i]), `${learned ? "learned" : "fixed"} t=${ts[i]}`).toBeLessThan(2e-3 * Math.max(1, Math.abs(expected[i])));
+        const expected = reference(schedule, b, learned, clip);
+        const what = `${learned ? "learned" : "fixed"}${clip ? ", clipped" : ""}`;
+        for (let i = 0; i < n; i++) expect(Math.abs(ours[i] - expected[i]), `${what} t=${ts[i]}`).toBeLessThan(2e-3 * Math.max(1, Math.abs(expected[i])));
       }
+      // Clipping x0^ matters where 1 / sqrt(alphaBar_t) is large (cosine near t = T): there the
+      // comparison above tells clipped from raw by far more than its tolerance.
+      const [raw, clipped] = [reference(schedule, b, true, false), reference(schedule, b, true, true)];
+      if (name === "cosine") expect(Math.abs(raw[n - 1] - clipped[n - 1])).toBeGreaterThan(0.1 * Math.abs(raw[n - 1]));
     });
   }
 

@@ -98,10 +98,15 @@ export function reverseLogVariance(schedule: Schedule, t: ArrayLike<number>, var
  * The bound's term for each image's own step t in 1..T, in bits per dimension [N]: L_{t-1}
  * (Gaussian KL) where t >= 2, L_0 (decoder NLL) where t = 1. The model's mean is the posterior
  * mean at its x_0 estimate, x0^ = (x_t - sqrt(1 - alphaBar_t) eps^) / sqrt(alphaBar_t) (eqs. 7, 15;
- * not clipped). Pass eps^ through a stop-gradient for the hybrid loss's "frozen mean" (Sec. 3.1).
+ * clipped to [-1, 1] only when asked). Pass eps^ through a stop-gradient for the hybrid loss's
+ * "frozen mean" (Sec. 3.1).
  * @param x0, xt      [N, H, W, C] clean and noised images.
  * @param t           [N] integer steps in 1..T.
  * @param predNoise   [N, H, W, C] the model's eps^.
+ * @param options     clipDenoised: clip x0^ to the data's range [-1, 1] before it enters the mean,
+ *                    as their likelihood evaluation does (calc_bpd_loop, clip_denoised=True): near
+ *                    t = T, 1 / sqrt(alphaBar_t) magnifies eps^'s error into x0^. Training uses the
+ *                    raw x0^ (default false), as theirs does.
  */
 export function boundTerms(
   schedule: Schedule,
@@ -110,6 +115,7 @@ export function boundTerms(
   t: ArrayLike<number>,
   predNoise: tf.Tensor4D,
   variance: ReverseVariance,
+  options: { clipDenoised?: boolean } = {},
 ): tf.Tensor1D {
   if (t.length !== x0.shape[0]) throw new Error(`boundTerms: ${t.length} steps for a batch of ${x0.shape[0]}; pass one t per image.`);
   const chain = fullChainCoefficients(schedule);
@@ -122,7 +128,8 @@ export function boundTerms(
     const sqrtOneMinus = tf.tensor4d(Float32Array.from(t, (s) => schedule.sqrtOneMinusAlphaBar[s]), [steps.length, 1, 1, 1]);
     const fromX0 = perImage(steps, (s) => s.meanFromX0);
     const fromXt = perImage(steps, (s) => s.meanFromXt);
-    const predX0 = tf.div(tf.sub(xt, tf.mul(sqrtOneMinus, predNoise)), sqrtAlphaBar);
+    const rawX0 = tf.div(tf.sub(xt, tf.mul(sqrtOneMinus, predNoise)), sqrtAlphaBar);
+    const predX0 = options.clipDenoised ? tf.clipByValue(rawX0, -1, 1) : rawX0;
     const modelMean = tf.add(tf.mul(fromX0, predX0), tf.mul(fromXt, xt));
     const posteriorMean = tf.add(tf.mul(fromX0, x0), tf.mul(fromXt, xt));
     const modelLogVariance = reverseLogVariance(schedule, t, variance);
