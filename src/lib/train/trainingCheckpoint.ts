@@ -8,9 +8,10 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PROJECT_ROOT } from "../data/projectRoot";
 import { type Schedule, scheduleFromConfig } from "../diffusion/schedule";
+import { isModelFile, loadModelFile } from "../interop/modelFile";
 import { ContextUnet, resolveUnetConfig } from "../model/contextUnet";
 import { resolveTrainConfig } from "./config";
-import { type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
 
 /** The library's version from the project's package.json. */
@@ -92,13 +93,44 @@ export interface LoadedModel {
 }
 
 /**
+ * A model from a single .pth / .pt / .safetensors file (src/lib/interop/modelFile.ts), with a
+ * manifest made up for it: no training record, no data, the schedule the file records or the
+ * course's. Such a file holds one set of weights: "ema" is refused.
+ */
+function loadFromModelFile(path: string, choice: WeightChoice): LoadedModel {
+  if (choice === "ema") throw new Error(`${path} holds one set of weights and no EMA; load it with weights "auto" or "raw".`);
+  const { model, config, schedule: scheduleConfig, label } = loadModelFile(path);
+  const manifest: CheckpointManifest = {
+    format: CHECKPOINT_FORMAT,
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
+    libraryVersion: LIBRARY_VERSION,
+    createdAt: new Date().toISOString(),
+    architecture: { name: "ContextUnet", config, parameterCount: model.parameterCount },
+    schedule: scheduleConfig,
+    training: null,
+    data: null,
+    backend: tf.getBackend(),
+    tensors: { file: path, sha256: "", entries: [] },
+  };
+  try {
+    return { model, manifest, schedule: scheduleFromConfig(scheduleConfig), weights: "raw", weightsLabel: label };
+  } catch (error) {
+    model.dispose();
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
  * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads the
  * weights `options.weights` asks for (default "auto": the EMA weights when the checkpoint has
  * them); returns it with its manifest and training schedule. The caller owns the model.
+ * `dir` may also be a PyTorch .pth / .pt state_dict or a .safetensors file: the architecture is
+ * then read off the tensors' shapes, and the schedule is the course's unless the file records one.
  */
 export function loadModel(dir: string, options: { weights?: WeightChoice } = {}): LoadedModel {
-  const contents = loadCheckpoint(dir);
   const choice = parseWeightChoice(options.weights ?? "auto");
+  if (isModelFile(dir)) return loadFromModelFile(dir, choice);
+  const contents = loadCheckpoint(dir);
   if (choice === "ema" && !contents.ema) throw new Error(`Checkpoint ${dir} keeps no EMA weights (it was trained without --ema); load its trained weights with weights "raw" or "auto".`);
   const weights = choice !== "raw" && contents.ema ? "ema" : "raw";
   const schedule = manifestSchedule(contents.manifest, dir);
