@@ -99,3 +99,9 @@ export function choiceOption<T extends string>(value: string | undefined, option
   if (found === undefined) throw new Error(`--${option} must be one of ${allowed.join(", ")}, got "${value}".`);
   return found;
 }
+
+/** An on|off option as a boolean; undefined when not given (the library's default applies). */
+export function onOffOption(value: string | undefined, option: string): boolean | undefined {
+  const choice = choiceOption(value, option, ["on", "off"] as const);
+  return choice === undefined ? undefined : choice === "on";
+}

@@ -1,5 +1,5 @@
 /**
- * npm run evaluate -- --checkpoint DIR [--sampler ddim|ddpm|ddpm-no-noise] [--steps 25] [--eta 0] [--n 1000]
+ * npm run evaluate -- --checkpoint DIR [--sampler ddim|ddpm|ddpm-no-noise] [--steps 25] [--eta 0] [--clip-denoised on|off] [--n 1000]
  *                     [--seed 0] [--classifier models/classifier] [--sprites DIR] [--record models/evaluation.json]
  *                     [--guidance W] [--classifier-guidance S [--guidance-classifier models/noisy-classifier]]
  * Samples a diffusion checkpoint (optionally guided) and prints its SFD beside the real-vs-real
@@ -16,7 +16,7 @@ import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifie
 import { type ModelEvaluation, evaluateDiffusionModel } from "../lib/metrics/modelEvaluation";
 import { recordEvaluation } from "../lib/metrics/evaluationFile";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption, requirePartner } from "./arguments";
+import { checkOutputFile, numberOption, onOffOption, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
@@ -25,6 +25,9 @@ const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
   --steps N          steps, dividing the checkpoint's T: DDIM's (default 25) or DDPM's (default T;
                      fewer: the respaced chain of improved DDPM)
   --eta X            DDIM only: eta (default 0)
+  --clip-denoised on|off
+                     clip the x_0 estimate to [-1, 1] at every step (default on for a cosine-schedule
+                     model, as improved DDPM samples, off for the course's linear one); recorded
   --n N              samples (default 1000; the floor needs 2n held-out real sprites)
   --seed N           seed of the samples and of the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
@@ -77,6 +80,7 @@ export function parseEvaluateArgs(args: string[]) {
       sampler: { type: "string", default: "ddim" },
       steps: { type: "string" },
       eta: { type: "string" },
+      "clip-denoised": { type: "string" },
       n: { type: "string", default: "1000" },
       seed: { type: "string", default: "0" },
       classifier: { type: "string", default: DEFAULT_CLASSIFIER_DIR },
@@ -99,6 +103,7 @@ export function parseEvaluateArgs(args: string[]) {
     sampler: parseSamplerName(values.sampler!),
     steps: numberOption(values.steps, "steps", { integer: true, min: 1 }),
     eta: numberOption(values.eta, "eta", { min: 0 }),
+    clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
     n: numberOption(values.n, "n", { integer: true, min: 2 })!,
     seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
     classifier: values.classifier!,
@@ -122,12 +127,13 @@ async function main(): Promise<void> {
   try {
     guide = values.classifierGuidance > 0 ? loadNoisyClassifier(values.guidanceClassifier) : null;
     if (guide) log.log(`guidance classifier: ${values.guidanceClassifier}`);
-    const { checkpoint, sampler, steps, eta, n, seed, guidance } = values;
+    const { checkpoint, sampler, steps, eta, clipDenoised, n, seed, guidance } = values;
     const result = await evaluateDiffusionModel({
       checkpoint,
       sampler,
       steps,
       eta,
+      clipDenoised,
       n,
       seed,
       classifier,

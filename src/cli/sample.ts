@@ -16,7 +16,7 @@ import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidan
 import { renderGif } from "../lib/render/gif";
 import { renderGridPng } from "../lib/render/grid";
 import { loadModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption, requirePartner, writeOutputFile } from "./arguments";
+import { checkOutputFile, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options]
@@ -24,6 +24,9 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
   --steps N        steps, dividing the checkpoint's T: DDIM's (default 25), or DDPM's (default T;
                    fewer sample the respaced chain of improved DDPM)
   --eta X          DDIM only: eta (default 0)
+  --clip-denoised on|off
+                   clip the x_0 estimate to [-1, 1] at every step (DDPM, DDIM; default on for a
+                   cosine-schedule model, as improved DDPM samples, off for the course's linear one)
   --n N            number of sprites (default 32)
   --context SPEC   none (default) | classes, e.g. 0,0,1,4 or hero,food (cycled to n) | "each" (n / 5 of each class)
                    | a vector, e.g. 1,0,0.6,0,0 (with --vector), used for every sprite
@@ -78,6 +81,7 @@ export function parseSampleArgs(args: string[]) {
       sampler: { type: "string", default: "ddim" },
       steps: { type: "string" },
       eta: { type: "string" },
+      "clip-denoised": { type: "string" },
       n: { type: "string", default: "32" },
       context: { type: "string" },
       vector: { type: "boolean", default: false },
@@ -106,6 +110,7 @@ export function parseSampleArgs(args: string[]) {
     sampler: parseSamplerName(a.sampler!),
     steps: numberOption(a.steps, "steps", { integer: true, min: 1 }),
     eta: numberOption(a.eta, "eta", { min: 0 }),
+    clipDenoised: onOffOption(a["clip-denoised"], "clip-denoised"),
   };
   return {
     checkpoint: a.checkpoint,

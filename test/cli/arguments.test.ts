@@ -91,7 +91,14 @@ describe("npm run sample and npm run evaluate's options", () => {
   it("evaluate checks --record's path and the sampler before sampling", () => {
     expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--record", join(dir, "evaluation.txt")])).toThrow(/--record .*should end in \.json/);
     expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "plms"])).toThrow(/Unknown sampler "plms"/);
-    expect(parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "ddpm"])).toMatchObject({ sampler: "ddpm", steps: undefined, eta: undefined, n: 1000 });
+    expect(parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "ddpm"])).toMatchObject({ sampler: "ddpm", steps: undefined, eta: undefined, clipDenoised: undefined, n: 1000 });
+  });
+
+  it("--clip-denoised is on or off, else the schedule's default applies (undefined)", () => {
+    const base = ["--checkpoint", "models/improved-ddpm"];
+    expect(parseEvaluateArgs([...base, "--clip-denoised", "off"])).toMatchObject({ clipDenoised: false });
+    expect(parseSampleArgs([...base, "--out", join(dir, "grid.png"), "--clip-denoised", "on"])?.choice).toMatchObject({ clipDenoised: true });
+    expect(() => parseEvaluateArgs([...base, "--clip-denoised", "yes"])).toThrow(/--clip-denoised must be one of on, off, got "yes"/);
   });
 
   it("sample checks the guidance flags: w and s >= 0, the class list they steer to, the guidance classifier's partner", () => {

@@ -1,21 +1,29 @@
 /**
  * The commands as a user runs them (through tsx): a mistake in the options fails in seconds, before
- * any sampling or training, --images without --labels trains an unconditional model, and guidance
- * that does not fit the checkpoint fails right after loading while guidance that fits samples.
+ * any sampling or training, --images without --labels trains an unconditional model, guidance
+ * that does not fit the checkpoint fails right after loading while guidance that fits samples, and
+ * nll measures a tiny checkpoint and records it.
  */
 import { spawnSync } from "node:child_process";
 import { createCanvas } from "@napi-rs/canvas";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { epochOrder } from "../../src/lib/data/batches";
+import { fingerprint, subsetDataset } from "../../src/lib/data/dataset";
 import { writeNpy } from "../../src/lib/data/npy";
 import { spriteSetArrays } from "../../src/lib/data/spriteFiles";
 import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
 import { COURSE_SCHEDULE_CONFIG } from "../../src/lib/diffusion/schedule";
 import { NoisySpriteClassifier } from "../../src/lib/guidance/noisyClassifier";
 import { type NoisyClassifierFields, saveNoisyClassifier } from "../../src/lib/guidance/noisyClassifierFile";
-import type { CheckpointManifest } from "../../src/lib/train/checkpoint";
+import type { LikelihoodRecord } from "../../src/lib/metrics/likelihoodFile";
+import { realSpriteSet } from "../../src/lib/metrics/realSprites";
+import { ContextUnet } from "../../src/lib/model/contextUnet";
+import { type CheckpointManifest, saveCheckpoint } from "../../src/lib/train/checkpoint";
+import { COURSE_TRAIN_CONFIG } from "../../src/lib/train/config";
 import { useTestBackend } from "../helpers/backends";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -162,4 +170,52 @@ describe("npm run noise-error", () => {
     expect(ema.status).toBe(1);
     expect(ema.stderr).toContain("keeps no EMA weights (it was trained without --ema)");
   }, 120_000);
+});
+
+describe("npm run nll", () => {
+  beforeAll(() => useTestBackend());
+
+  /** An untrained small ContextUnet on a T = 50 schedule, saved as if `npm run train -- --subset 500` had made it. */
+  async function tinyCheckpoint(folder: string, useContext: boolean): Promise<string> {
+    const real = realSpriteSet();
+    const subset = epochOrder(real.dataset.count, 0, 0x5b5e7).slice(0, 500).sort();
+    const model = new ContextUnet({ nFeat: 8 }, 3);
+    saveCheckpoint(
+      folder,
+      {
+        libraryVersion: "test",
+        architecture: { name: "ContextUnet", config: { ...model.config }, parameterCount: model.parameterCount },
+        schedule: { kind: "linear", T: 50, betaStart: 1e-4, betaEnd: 0.02 },
+        training: { epoch: 1, stepInEpoch: 0, globalStep: 5, config: { ...COURSE_TRAIN_CONFIG, useContext }, history: [] },
+        data: { fingerprint: fingerprint(subsetDataset(real.dataset, subset)), count: 500, source: "data/sprites/sprites_16x16.npy + data/sprites/sprite_labels_16x16.npy" },
+        backend: tf.getBackend(),
+      },
+      { model: await model.getWeights() },
+    );
+    model.dispose();
+    return folder;
+  }
+
+  it("refuses bad options before any work, and measures a tiny checkpoint's bound, appending a row to --record", async () => {
+    const checkpoint = await tinyCheckpoint(join(dir, "tiny-nll"), false);
+    const zero = run("nll", ["--checkpoint", checkpoint, "--n", "0"]);
+    expect(zero.status).toBe(1);
+    expect(zero.stderr).toContain('nll: --n must be a whole number >= 1, got "0".');
+    const text = run("nll", ["--checkpoint", checkpoint, "--record", join(dir, "likelihood.txt")]);
+    expect(text.stderr).toContain("nll: --record");
+    expect(text.stderr).toContain('the file name should end in .json (got ".txt")');
+    const labels = run("nll", ["--checkpoint", checkpoint, "--context", "labels", "--n", "2"]);
+    expect(labels.status).toBe(1);
+    expect(labels.stderr).toContain(`nll: --context labels needs a model trained with context, but ${checkpoint} was trained without`);
+    const record = join(dir, "likelihood.json");
+    const measured = run("nll", ["--checkpoint", checkpoint, "--n", "3", "--batch", "2", "--seed", "1", "--record", record]);
+    expect(measured.stderr).toMatch(/sprites: 3 held-out sprites not in the model's training set/);
+    expect(measured.stderr).toMatch(/\n {2}\d+\.\d{4} bits\/dim ± \d+\.\d{4} \(standard error over 3 sprites\)\n/);
+    expect(measured.status).toBe(0);
+    const row = (JSON.parse(readFileSync(record, "utf8")) as { results: LikelihoodRecord[] }).results[0];
+    expect(row).toMatchObject({ epoch: 1, variance: "fixed", schedule: "linear", context: "none", clipDenoised: true, n: 3, seed: 1 });
+    expect(row.terms.byStep).toHaveLength(50);
+    expect(row.terms.bands.map((b) => [b.from, b.to])).toEqual([[2, 9], [10, 50]]);
+    expect(row.realSet.fingerprint).toBe(realSpriteSet().fingerprint);
+  }, 240_000);
 });

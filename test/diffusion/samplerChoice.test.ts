@@ -96,7 +96,7 @@ describe("sampler names, labels and costs", () => {
     expect(modelEvaluations({ sampler: "ddpm-no-noise" }, { T: 1000 })).toBe(1000);
     expect(modelEvaluations({ sampler: "ddim" }, courseSchedule)).toBe(25);
     expect(modelEvaluations({ sampler: "ddim", steps: 50 }, courseSchedule)).toBe(50);
-    expect(checkSamplerChoice({ sampler: "ddim", eta: 1 }, courseSchedule)).toEqual({ steps: 25, eta: 1 });
+    expect(checkSamplerChoice({ sampler: "ddim", eta: 1 }, courseSchedule)).toEqual({ steps: 25, eta: 1, clipDenoised: false });
     expect(() => modelEvaluations({ sampler: "ddpm", eta: 0 }, courseSchedule)).toThrow(/eta belongs to DDIM only/);
   });
 });

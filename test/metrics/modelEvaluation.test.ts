@@ -157,17 +157,21 @@ describe("evaluateDiffusionModel", () => {
     recordEvaluation(path, { ...evaluated, ...byClassifier(3, "models/other"), sfd: 5 }, classifier);
     recordEvaluation(path, { ...evaluated, guidance: 2, ...byClassifier(3), sfd: 6 }, classifier);
     recordEvaluation(path, { ...evaluated, guidance: 2, sfd: 7 }, classifier); // replaces sfd 3
+    // A clipped x_0 estimate is another run too.
+    recordEvaluation(path, { ...evaluated, clipDenoised: true, sfd: 8 }, classifier);
     const file = readEvaluations(path);
-    expect(file.results.map((r) => `${r.sampler}-${r.steps}-${r.eta ?? 0}-w${r.guidance ?? 0}-s${r.classifierGuidance?.scale ?? 0}`)).toEqual([
+    expect(file.results.map((r) => `${r.sampler}-${r.steps}-${r.eta ?? 0}${r.clipDenoised ? "-clip" : ""}-w${r.guidance ?? 0}-s${r.classifierGuidance?.scale ?? 0}`)).toEqual([
       "ddim-5-0-w0-s0",
       "ddim-5-0-w0-s3",
       "ddim-5-0-w0-s3",
       "ddim-5-0-w2-s0",
       "ddim-5-0-w2-s3",
+      "ddim-5-0-clip-w0-s0",
       "ddim-5-0.5-w0-s0",
       "ddpm-500-0-w0-s0",
     ]);
     expect(findEvaluation(file, evaluated.model, "ddim", 5)?.sfd).toBe(1);
+    expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, { clipDenoised: true })?.sfd).toBe(8);
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0.5)?.sfd).toBe(2);
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, { guidance: 2 })?.sfd).toBe(7);
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, byClassifier(3))?.sfd).toBe(4);

@@ -9,6 +9,7 @@ import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
 import type { Schedule } from "./schedule";
 import {
   DEFAULT_DDIM_STEPS,
+  clipsDenoisedByDefault,
   type NoiseModel,
   type SampleResult,
   type SamplerOptions,
@@ -29,12 +30,18 @@ export const SAMPLER_NAMES: readonly SamplerName[] = Object.freeze(["ddpm", "ddi
 /**
  * A sampler and its settings. steps: DDIM's (default DEFAULT_DDIM_STEPS) or DDPM's (default T: the
  * course's loop; fewer: the respaced chain), dividing T. eta (default 0) is DDIM's only.
+ * clipDenoised (DDPM and DDIM): clip the x_0 estimate to [-1, 1]; default clipsDenoisedByDefault
+ * (on for the cosine schedule, off for the course's linear one).
  */
 export interface SamplerChoice {
   sampler: SamplerName;
   steps?: number;
   eta?: number;
+  clipDenoised?: boolean;
 }
+
+/** What checkSamplerChoice reads of a schedule: T, and its kind when known (for clipDenoised's default). */
+export type ScheduleShape = Pick<Schedule, "T"> & Partial<Pick<Schedule, "config">>;
 
 /** The sampler named by `text`; throws listing the valid names otherwise. */
 export function parseSamplerName(text: string): SamplerName {
@@ -45,10 +52,15 @@ export function parseSamplerName(text: string): SamplerName {
 
 /**
  * Throws unless `choice` can run on `schedule`: a known name, eta only for DDIM, steps only for
- * DDIM and DDPM and dividing T, eta a number >= 0. Returns steps and eta with their defaults filled in.
+ * DDIM and DDPM and dividing T, eta a number >= 0, clipDenoised not for ddpm-no-noise. Returns
+ * steps, eta and clipDenoised with their defaults filled in.
  */
-export function checkSamplerChoice(choice: SamplerChoice, schedule: Pick<Schedule, "T">): { steps: number; eta: number } {
+export function checkSamplerChoice(choice: SamplerChoice, schedule: ScheduleShape): { steps: number; eta: number; clipDenoised: boolean } {
   const sampler = parseSamplerName(choice.sampler);
+  if (sampler === "ddpm-no-noise" && choice.clipDenoised !== undefined) {
+    throw new Error("Sampler ddpm-no-noise: clipDenoised belongs to DDPM and DDIM (the course's noiseless loop is kept as the course wrote it); drop it or use sampler \"ddpm\".");
+  }
+  const clipDenoised = sampler !== "ddpm-no-noise" && (choice.clipDenoised ?? clipsDenoisedByDefault(schedule));
   if (sampler === "ddpm-no-noise" || (sampler === "ddpm" && choice.eta !== undefined)) {
     const given = (sampler === "ddpm" ? (["eta"] as const) : (["steps", "eta"] as const)).filter((key) => choice[key] !== undefined);
     if (given.length > 0) {
@@ -59,16 +71,16 @@ export function checkSamplerChoice(choice: SamplerChoice, schedule: Pick<Schedul
   if (sampler !== "ddim") {
     const steps = choice.steps ?? schedule.T;
     stridedPlan(schedule, steps, "DDPM");
-    return { steps, eta: 0 };
+    return { steps, eta: 0, clipDenoised };
   }
   const { steps = DEFAULT_DDIM_STEPS, eta = 0 } = choice;
   ddimPlan(schedule, steps);
   if (!(Number.isFinite(eta) && eta >= 0)) throw new Error(`Sampler ddim: eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got ${eta}.`);
-  return { steps, eta };
+  return { steps, eta, clipDenoised };
 }
 
 /** Model evaluations the choice takes: steps (T for the course's DDPM: 500 on its schedule). */
-export function modelEvaluations(choice: SamplerChoice, schedule: Pick<Schedule, "T">): number {
+export function modelEvaluations(choice: SamplerChoice, schedule: ScheduleShape): number {
   return checkSamplerChoice(choice, schedule).steps;
 }
 
@@ -93,13 +105,14 @@ export function guidanceLabel(choice: { guidance?: number; classifierGuidance?: 
 
 /**
  * A short name for plots and logs: "DDPM-500", "DDIM-25", "DDIM-25, eta 0.5", "DDPM-500 without noise",
- * and with guidance "DDIM-25, CFG w = 2", "DDIM-25, classifier s = 3".
+ * "DDPM-50, x0 clipped", and with guidance "DDIM-25, CFG w = 2", "DDIM-25, classifier s = 3".
  */
-export function samplerLabel(choice: SamplerChoice & { guidance?: number; classifierGuidance?: { scale: number } }, schedule: Pick<Schedule, "T">): string {
-  const { steps, eta } = checkSamplerChoice(choice, schedule);
+export function samplerLabel(choice: SamplerChoice & { guidance?: number; classifierGuidance?: { scale: number } }, schedule: ScheduleShape): string {
+  const { steps, eta, clipDenoised } = checkSamplerChoice(choice, schedule);
   const guided = guidanceLabel(choice);
   const base = choice.sampler === "ddpm" ? `DDPM-${steps}` : choice.sampler === "ddpm-no-noise" ? `DDPM-${steps} without noise` : eta > 0 ? `DDIM-${steps}, eta ${eta}` : `DDIM-${steps}`;
-  return guided ? `${base}, ${guided}` : base;
+  const clipped = clipDenoised ? `${base}, x0 clipped` : base;
+  return guided ? `${clipped}, ${guided}` : clipped;
 }
 
 /**
@@ -138,11 +151,11 @@ export async function sample(
   context: tf.Tensor2D | null,
   options: SamplerChoice & GuidanceChoice & SamplerOptions,
 ): Promise<SampleResult> {
-  const { steps, eta } = checkSamplerChoice(options, schedule);
+  const { steps, eta, clipDenoised } = checkSamplerChoice(options, schedule);
   checkGuidanceChoice(options, context, start instanceof tf.Tensor ? start.shape[0] : start.count);
   const guided = guidedModel(model, schedule, options);
   // The loops read only their own options; DDPM's steps and eta are undefined here (checked).
-  if (options.sampler === "ddim") return sampleDdim(guided, schedule, start, context, { ...options, steps, eta });
-  if (options.sampler === "ddpm") return sampleDdpm(guided, schedule, start, context, { ...options, steps });
+  if (options.sampler === "ddim") return sampleDdim(guided, schedule, start, context, { ...options, steps, eta, clipDenoised });
+  if (options.sampler === "ddpm") return sampleDdpm(guided, schedule, start, context, { ...options, steps, clipDenoised });
   return sampleDdpmWithoutNoise(guided, schedule, start, context, options);
 }

@@ -79,6 +79,16 @@ export function courseFrameRule(schedule: Schedule): (t: number) => boolean {
 /** One reverse step given the model's prediction; the step's fresh noise z, if it draws any, is stepNoise(x.shape, seed, t). */
 type StepFunction = (x: tf.Tensor4D, prediction: Prediction, t: number, tPrev: number, seed: number) => tf.Tensor4D;
 
+/**
+ * Whether a sampler clips its x_0 estimate to [-1, 1] when not told (the clipDenoised option): on
+ * the cosine schedule yes, as openai/improved-diffusion samples it (there 1 / sqrt(alphaBar_T) = 1e4
+ * at T = 500 turns eps^'s smallest error into noise); on the course's linear schedule (12.6) no,
+ * as the course's loops.
+ */
+export function clipsDenoisedByDefault(schedule: { config?: { kind: string } }): boolean {
+  return schedule.config?.kind === "cosine";
+}
+
 /** The default number of DDIM steps (the course's: 25 of T = 500). */
 export const DEFAULT_DDIM_STEPS = 25;
 
@@ -196,6 +206,8 @@ export interface DdpmOptions extends SamplerOptions {
    * alphaBar's (reverseChainCoefficients).
    */
   steps?: number;
+  /** Clip the x_0 estimate to [-1, 1] (default clipsDenoisedByDefault(schedule)); a clipped full chain takes the posterior step. */
+  clipDenoised?: boolean;
 }
 
 /**
@@ -204,6 +216,7 @@ export interface DdpmOptions extends SamplerOptions {
  * - Fewer steps (respaced), or a model with a learned variance: the posterior step at the model's
  *   x_0 estimate (posteriorStep) with sigma^2 = beta' (fixed; the course's choice on the respaced
  *   chain) or exp(v log beta' + (1 - v) log betaTilde') (learned, Nichol & Dhariwal eq. 15).
+ *   So does a clipped x_0 estimate (options.clipDenoised), whose mean is the course's otherwise.
  * Frames: the course's rule.
  */
 export function sampleDdpm(
@@ -216,7 +229,8 @@ export function sampleDdpm(
   const steps = options.steps ?? schedule.T;
   const plan = stridedPlan(schedule, steps, "DDPM");
   const learned = hasLearnedVariance(model);
-  if (steps === schedule.T && !learned) {
+  const clipDenoised = options.clipDenoised ?? clipsDenoisedByDefault(schedule);
+  if (steps === schedule.T && !learned && !clipDenoised) {
     const step: StepFunction = (x, prediction, t, _tPrev, seed) =>
       ddpmStep(x, prediction.noise, t, schedule, t > 1 ? stepNoise(x.shape, seed, t) : null);
     return runSampler(model, schedule, start, context, plan, step, true, options, courseFrameRule(schedule));
@@ -225,7 +239,7 @@ export function sampleDdpm(
   const step: StepFunction = (x, { noise, v }, t, tPrev, seed) => {
     const coefficients = chain.get(t)!;
     const logVariance = v ? tf.add(tf.mul(v, coefficients.logBeta), tf.mul(tf.sub(1, v), coefficients.logPosteriorVarianceClipped)) : coefficients.logBeta;
-    return posteriorStep(x, noise, coefficients, schedule, logVariance, tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
+    return posteriorStep(x, noise, coefficients, schedule, logVariance, tPrev > 0 ? stepNoise(x.shape, seed, t) : null, { clipDenoised });
   };
   return runSampler(model, schedule, start, context, plan, step, true, options, courseFrameRule(schedule), learned);
 }
@@ -250,6 +264,8 @@ export interface DdimOptions extends SamplerOptions {
   steps?: number;
   /** 0: deterministic DDIM, as the course (Song et al. 2021); 1: DDPM-like noise. */
   eta?: number;
+  /** Clip the x_0 estimate to [-1, 1] and re-derive the noise from it (default clipsDenoisedByDefault(schedule)). */
+  clipDenoised?: boolean;
 }
 
 /** DDIM's plan: strided steps from T to 0, ending on alphaBar_0 = 1 (the predicted x_0). */
@@ -277,7 +293,8 @@ export function sampleDdim(
 ): Promise<SampleResult> {
   const eta = options.eta ?? 0;
   const plan = ddimPlan(schedule, options.steps ?? DEFAULT_DDIM_STEPS);
+  const clipDenoised = options.clipDenoised ?? clipsDenoisedByDefault(schedule);
   const step: StepFunction = (x, prediction, t, tPrev, seed) =>
-    ddimStep(x, prediction.noise, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? stepNoise(x.shape, seed, t) : null);
+    ddimStep(x, prediction.noise, t, tPrev, schedule, eta, eta > 0 && tPrev > 0 ? stepNoise(x.shape, seed, t) : null, { clipDenoised });
   return runSampler(model, schedule, start, context, plan, step, eta > 0, options, () => true);
 }

@@ -30,39 +30,45 @@ export function readEvaluations(path: string = EVALUATION_FILE): EvaluationFile 
 /** How a recorded run was guided (absent: not at all), as ModelEvaluation records it. */
 export type RecordedGuidance = Pick<ModelEvaluation, "guidance" | "classifierGuidance" | "weights">;
 
-type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta"> & RecordedGuidance;
+type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta" | "clipDenoised"> & RecordedGuidance;
 
-/** Whether two results are of the same model and weights, sampler, step count, eta and guidance (absent eta, w, s = 0; absent weights = raw). */
+/**
+ * Whether two results are of the same model and weights, sampler, step count, eta, clipping and
+ * guidance (absent eta, w, s = 0; absent weights = raw; absent clipDenoised = unclipped).
+ */
 const sameRun = (a: RunKey, b: RunKey) =>
   a.model === b.model &&
   (a.weights ?? "raw") === (b.weights ?? "raw") &&
   a.sampler === b.sampler &&
   a.steps === b.steps &&
   (a.eta ?? 0) === (b.eta ?? 0) &&
+  (a.clipDenoised ?? false) === (b.clipDenoised ?? false) &&
   (a.guidance ?? 0) === (b.guidance ?? 0) &&
   (a.classifierGuidance?.scale ?? 0) === (b.classifierGuidance?.scale ?? 0) &&
   (a.classifierGuidance?.classifier ?? "") === (b.classifierGuidance?.classifier ?? "");
 
 /**
  * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0),
- * guidance (default none) and weights ({ weights: "ema" }; default the raw weights), or undefined.
+ * guidance (default none), weights ({ weights: "ema" }; default the raw weights) and clipping
+ * ({ clipDenoised: true }; default unclipped), or undefined.
  */
-export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0, guidance: RecordedGuidance = {}): ModelEvaluation | undefined {
+export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0, guidance: RecordedGuidance & Pick<ModelEvaluation, "clipDenoised"> = {}): ModelEvaluation | undefined {
   return file.results.find((r) => sameRun(r, { model, sampler, steps, eta, ...guidance }));
 }
 
-/** The order of the file: model, weights, sampler, steps, eta, w, then classifier guidance's classifier and scale. */
+/** The order of the file: model, weights, sampler, steps, eta, clipping, w, then classifier guidance's classifier and scale. */
 const byRun = (a: ModelEvaluation, b: ModelEvaluation) =>
   a.model.localeCompare(b.model) ||
   (a.weights ?? "raw").localeCompare(b.weights ?? "raw") ||
   a.sampler.localeCompare(b.sampler) ||
   a.steps - b.steps ||
   (a.eta ?? 0) - (b.eta ?? 0) ||
+  Number(a.clipDenoised ?? false) - Number(b.clipDenoised ?? false) ||
   (a.guidance ?? 0) - (b.guidance ?? 0) ||
   (a.classifierGuidance?.classifier ?? "").localeCompare(b.classifierGuidance?.classifier ?? "") ||
   (a.classifierGuidance?.scale ?? 0) - (b.classifierGuidance?.scale ?? 0);
 
-/** Adds `result` to the file (created if absent), replacing an earlier one for the same model, sampler, steps, eta and guidance. */
+/** Adds `result` to the file (created if absent), replacing an earlier one for the same model, sampler, steps, eta, clipping and guidance. */
 export function recordEvaluation(path: string, result: ModelEvaluation, classifier: EvaluationFile["classifier"]): EvaluationFile {
   const file = projectPath(path);
   const previous = existsSync(file) ? readEvaluations(path) : null;

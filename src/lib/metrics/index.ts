@@ -1,4 +1,4 @@
-/** Metrics: the sprite classifier, the sprite Frechet distance (SFD), context accuracy, diversity. */
+/** Metrics: the sprite classifier, the sprite Frechet distance (SFD), context accuracy, diversity, the likelihood in bits/dim. */
 export { DEFAULT_CLASSIFIER_CONFIG, SpriteClassifier, classifyImages, type Classification, type ClassifierOutput, type SpriteClassifierConfig } from "./classifier";
 export {
   DEFAULT_CLASSIFIER_TRAINING,
@@ -21,3 +21,5 @@ export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
 export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions } from "./modelEvaluation";
 export { EVALUATION_FILE, findEvaluation, readEvaluations, recordEvaluation, type EvaluationFile } from "./evaluationFile";
 export { noisePredictionErrorByStep, type StepError } from "./noisePredictionError";
+export { boundNoise, unseenHeldOutSprites, variationalBound, type StepTerm, type UnseenSprites, type VariationalBound, type VariationalBoundOptions } from "./likelihood";
+export { LIKELIHOOD_FILE, readLikelihoods, recordLikelihood, summariseTerms, type LikelihoodFile, type LikelihoodRecord } from "./likelihoodFile";

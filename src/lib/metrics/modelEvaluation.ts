@@ -61,6 +61,8 @@ export interface ModelEvaluation {
   steps: number;
   /** DDIM's eta, recorded only when above 0. */
   eta?: number;
+  /** True when the sampler clipped its x_0 estimate to [-1, 1] (recorded only then). */
+  clipDenoised?: true;
   /** "ema" when the EMA of the weights was evaluated; absent for the trained (raw) weights. */
   weights?: "ema";
   /** samplerLabel of the run, e.g. "DDIM-25" or "DDIM-25, CFG w = 2" (absent in records made before it existed). */
@@ -110,12 +112,12 @@ function checkGuidanceFits(options: ModelEvaluationOptions, usesContext: boolean
 /** Runs the whole evaluation (see the module comment); everything it makes is disposed. */
 export async function evaluateDiffusionModel(options: ModelEvaluationOptions): Promise<ModelEvaluation> {
   const { sampler, n, seed, classifier, guidance = 0 } = options;
-  const choice: SamplerChoice = { sampler, steps: options.steps, eta: options.eta };
+  const choice: SamplerChoice = { sampler, steps: options.steps, eta: options.eta, clipDenoised: options.clipDenoised };
   const { model, manifest, schedule, weights } = loadModel(projectPath(options.checkpoint), { weights: options.weights });
   let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
   try {
-    const { steps, eta } = checkSamplerChoice(choice, schedule);
+    const { steps, eta, clipDenoised } = checkSamplerChoice(choice, schedule);
     const usesContext = manifest.training?.config.useContext ?? false;
     checkGuidanceFits(options, usesContext, model.config.nContext, schedule);
     const scale = options.classifierGuidance?.scale ?? 0;
@@ -147,6 +149,7 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       sampler,
       steps,
       ...(eta > 0 ? { eta } : {}),
+      ...(clipDenoised ? { clipDenoised } : {}),
       ...(weights === "ema" ? { weights } : {}),
       label: samplerLabel({ ...choice, guidance, classifierGuidance: { scale } }, schedule),
       ...(guidance > 0 ? { guidance } : {}),
