@@ -8,20 +8,36 @@
  *   npx tsx bench/run.ts --quick     few repetitions -> bench/results/quick.{json,md}
  *   npx tsx bench/run.ts --cases cfg-ddim,classifier-ddim,classifier-grad --name guidance
  *                                    some cases -> bench/results/guidance.{json,md} (latest.md keeps the full run)
- *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad  --backends tensorflow,wasm,cpu  --rounds N
+ *   npx tsx bench/run.ts --quick --cases hybrid-train,learned-sample --name improved-ddpm
+ *                                    improved DDPM's rows (twin: bench/improved_ddpm_torch.py)
+ *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample
+ *            --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *
- * The cpu backend (plain JavaScript) only runs the sampling forward: training and whole sampling
- * loops would take minutes to hours per repetition there; its rows say so.
+ * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample):
+ * training and whole sampling loops would take minutes to hours per repetition there; its rows say so.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { CASES, type BenchRow, DEFAULT_MACS_PER_IMAGE, makeRow, matmulGflops, median, pool } from "./report";
+import { CASES, type BenchRow, type CaseSpec, DEFAULT_MACS_PER_IMAGE, TRAIN_COST_FACTOR, makeRow, matmulGflops, median, pool } from "./report";
 import { renderMarkdown, renderTable } from "./report";
 import { PROJECT_ROOT, type Reps, type SideRun, runOurs, runTorch, torchMacsPerImage, torchUnavailable } from "./sides";
 import type { BenchCase } from "./worker";
 
 const ALL_BACKENDS = ["tensorflow", "wasm", "cpu"];
+
+/**
+ * Improved DDPM (Nichol & Dhariwal 2021) on the 6-channel ContextUnet, against
+ * bench/improved_ddpm_torch.py. The 6-channel head adds 0.3 % to the forward's multiply-adds;
+ * the GFLOP/s columns count the 3-channel model's.
+ */
+const IMPROVED_DDPM_CASES: CaseSpec[] = [
+  { case: "hybrid-train", name: "hybrid-loss train step (improved DDPM, batch 100: forward, L_simple + L_vlb, backward, Adam)", images: 100, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s" },
+  { case: "learned-sample", name: "learned-variance DDPM step (respaced 50 of 500, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
+];
+const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES];
+/** The cases the plain-JavaScript cpu backend runs: one sampling forward each. */
+const CPU_CASES = new Set(["sample", "learned-sample"]);
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +46,7 @@ function flag(name: string): string | undefined {
 
 const quick = process.argv.includes("--quick");
 const rounds = Number(flag("rounds") ?? (quick ? 1 : 2));
-const cases = (flag("cases") ?? CASES.map((c) => c.case).join(",")).split(",");
+const cases = (flag("cases") ?? ALL_CASES.map((c) => c.case).join(",")).split(",");
 const backends = (flag("backends") ?? ALL_BACKENDS.join(",")).split(",");
 
 /** Repetitions per child process (each side, each round). */
@@ -38,9 +54,20 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
   if (backend === "cpu") return benchCase === "matmul" ? { warmup: 1, reps: 2 } : { warmup: 1, reps: quick ? 1 : 2 };
   const slow = backend === "wasm";
   const loop: Reps = quick ? { warmup: 1, reps: 1 } : { warmup: 1, reps: slow ? 1 : 3 };
-  const table: Record<BenchCase, Reps> = quick
-    ? { matmul: { warmup: 1, reps: 3 }, train: { warmup: 1, reps: 2 }, sample: { warmup: 2, reps: 4 }, ddim: loop, ddpm: loop, "cfg-ddim": loop, "classifier-ddim": loop, "classifier-grad": { warmup: 2, reps: 4 } }
-    : { matmul: { warmup: 2, reps: 5 }, train: { warmup: 2, reps: slow ? 2 : 4 }, sample: { warmup: 3, reps: 10 }, ddim: loop, ddpm: loop, "cfg-ddim": loop, "classifier-ddim": loop, "classifier-grad": { warmup: 3, reps: 10 } };
+  const train: Reps = quick ? { warmup: 1, reps: 2 } : { warmup: 2, reps: slow ? 2 : 4 };
+  const step: Reps = quick ? { warmup: 2, reps: 4 } : { warmup: 3, reps: 10 };
+  const table: Record<BenchCase, Reps> = {
+    matmul: quick ? { warmup: 1, reps: 3 } : { warmup: 2, reps: 5 },
+    train,
+    sample: step,
+    ddim: loop,
+    ddpm: loop,
+    "cfg-ddim": loop,
+    "classifier-ddim": loop,
+    "classifier-grad": step,
+    "hybrid-train": train,
+    "learned-sample": step,
+  };
   return table[benchCase];
 }
 
@@ -93,14 +120,14 @@ function main(): void {
   const runs = new Map<string, SideRun[]>();
   const add = (key: string, run: SideRun) => runs.set(key, [...(runs.get(key) ?? []), run]);
   for (let round = 0; round < rounds; round++) {
-    for (const spec of CASES.filter((c) => cases.includes(c.case))) {
+    for (const spec of ALL_CASES.filter((c) => cases.includes(c.case))) {
       if (!referenceMissing) {
         const run = runTorch(spec.case, repsFor(spec.case, "torch"));
         add(`${spec.case}/torch`, run);
         log(`round ${round + 1} ${spec.case} torch: ${summary(run)}`);
       }
       for (const backend of backends) {
-        if (unavailable.has(backend) || (backend === "cpu" && spec.case !== "sample")) continue;
+        if (unavailable.has(backend) || (backend === "cpu" && !CPU_CASES.has(spec.case))) continue;
         const run = runOurs(backend, spec.case, repsFor(spec.case, backend));
         add(`${spec.case}/${backend}`, run);
         log(`round ${round + 1} ${spec.case} ${backend}: ${summary(run)}`);
@@ -110,13 +137,13 @@ function main(): void {
 
   const rows: BenchRow[] = [];
   const cpuSample = pool(runs.get("sample/cpu") ?? []);
-  for (const spec of CASES.filter((c) => cases.includes(c.case))) {
+  for (const spec of ALL_CASES.filter((c) => cases.includes(c.case))) {
     for (const backend of backends) {
       let skipped: string | undefined;
       if (unavailable.has(backend)) skipped = `backend unavailable: ${unavailable.get(backend)}`;
-      else if (backend === "cpu" && spec.case !== "sample") {
+      else if (backend === "cpu" && !CPU_CASES.has(spec.case)) {
         const step = cpuSample.times.length ? median(cpuSample.times) : null;
-        const projection = step && spec.case !== "train" ? `; projected from its sampling forward: ~${((step * spec.forwardsPerImage) / 1000).toFixed(0)} s` : "";
+        const projection = step && spec.case !== "train" && spec.case !== "hybrid-train" ? `; projected from its sampling forward: ~${((step * spec.forwardsPerImage) / 1000).toFixed(0)} s` : "";
         skipped = `not run: the plain-JavaScript cpu backend is far too slow for this (forward only)${projection}`;
       }
       rows.push(

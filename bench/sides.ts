@@ -1,7 +1,8 @@
 /**
  * Runs one side of one case in a child process and collects its JSON line: our worker
  * (bench/worker.ts) on a TensorFlow.js backend, or the PyTorch reference
- * (../shared/bench/contextunet_torch.py) under a wrapper that adds its peak RSS.
+ * (../shared/bench/contextunet_torch.py, or the twin in bench/ of what it lacks) under a wrapper
+ * that adds its peak RSS.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,9 +11,10 @@ import type { BenchCase } from "./worker";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 export const TORCH_SCRIPT = resolve(PROJECT_ROOT, "../shared/bench/contextunet_torch.py");
-/** The twins of what the shared reference does not cover: guided sampling loops and the noisy classifier. */
+/** The twins of what the shared reference does not cover: guided sampling loops, the noisy classifier, improved DDPM. */
 const GUIDANCE_TWIN = resolve(PROJECT_ROOT, "bench/guidance_torch.py");
 const CLASSIFIER_TWIN = resolve(PROJECT_ROOT, "bench/noisy_classifier_torch.py");
+const IMPROVED_DDPM_TWIN = resolve(PROJECT_ROOT, "bench/improved_ddpm_torch.py");
 export const PYTHON = "/usr/bin/python3";
 
 /** What one child process measured. */
@@ -92,7 +94,14 @@ export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): Side
       ? ["matmul", "--impl", "conv1x1", "--n", String(matmulN), "--warmup", String(reps.warmup), "--reps", String(reps.reps)]
       : ["bench", "--mode", benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2"];
   if (benchCase === "ddpm") args.push("--steps", "25");
-  const script = benchCase === "cfg-ddim" || benchCase === "classifier-ddim" ? GUIDANCE_TWIN : benchCase === "classifier-grad" ? CLASSIFIER_TWIN : TORCH_SCRIPT;
+  const twins: Partial<Record<BenchCase, string>> = {
+    "cfg-ddim": GUIDANCE_TWIN,
+    "classifier-ddim": GUIDANCE_TWIN,
+    "classifier-grad": CLASSIFIER_TWIN,
+    "hybrid-train": IMPROVED_DDPM_TWIN,
+    "learned-sample": IMPROVED_DDPM_TWIN,
+  };
+  const script = twins[benchCase] ?? TORCH_SCRIPT;
   if (benchCase === "classifier-grad") args.splice(args.indexOf(benchCase), 1, "guide");
   const { result, peakMb, error } = runTorchScript(args, script);
   return {

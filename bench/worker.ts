@@ -13,22 +13,40 @@
  * - classifier-ddim: DDIM-25 of 32 on the zero context with classifier guidance s = 3 (a forward
  *   and the noisy classifier's input gradient a step).
  * - classifier-grad: the noisy classifier's forward + grad_x log p(y | x_t, t), batch 32.
+ * - hybrid-train: one Trainer step at batch 100 of improved DDPM (Nichol & Dhariwal 2021): the
+ *   6-channel ContextUnet, cosine schedule, hybrid loss L_simple + T/1000 L_vlb (Sec. 3.1), Adam.
+ * - learned-sample: one DDPM step at batch 32 on the respaced chain of 50 of the 500 steps
+ *   (Sec. 4) with the learned variance (eq. 15): eval-mode forward + posterior step, t = 250 -> 240,
+ *   clamped to +-5.
  * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
- * The guidance settings match bench/guidance_torch.py's defaults.
+ * The guidance settings match bench/guidance_torch.py's defaults; the improved-DDPM ones
+ * bench/improved_ddpm_torch.py's.
  */
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../src/lib/backend";
-import { sampleDdim, sampleDdpm } from "../src/lib/diffusion/sampling";
-import { courseSchedule } from "../src/lib/diffusion/schedule";
-import { ddpmStep } from "../src/lib/diffusion/steps";
+import { reverseChainCoefficients } from "../src/lib/diffusion/posterior";
+import { sampleDdim, sampleDdpm, stridedPlan } from "../src/lib/diffusion/sampling";
+import { type Schedule, cosineSchedule, courseSchedule } from "../src/lib/diffusion/schedule";
+import { ddpmStep, posteriorStep } from "../src/lib/diffusion/steps";
 import { withClassifierFreeGuidance } from "../src/lib/guidance/classifierFreeGuidance";
 import { classifierGradient, withClassifierGuidance } from "../src/lib/guidance/classifierGuidance";
 import { NoisySpriteClassifier } from "../src/lib/guidance/noisyClassifier";
 import { ContextUnet } from "../src/lib/model/contextUnet";
+import type { TrainConfig } from "../src/lib/train/config";
 import { Trainer, type TrainingData } from "../src/lib/train/trainer";
 
-export type BenchCase = "train" | "sample" | "ddim" | "ddpm" | "cfg-ddim" | "classifier-ddim" | "classifier-grad" | "matmul";
+export type BenchCase =
+  | "train"
+  | "sample"
+  | "ddim"
+  | "ddpm"
+  | "cfg-ddim"
+  | "classifier-ddim"
+  | "classifier-grad"
+  | "hybrid-train"
+  | "learned-sample"
+  | "matmul";
 
 export interface WorkerResult {
   side: "tfjs";
@@ -52,6 +70,11 @@ export const DDPM_TIMED_STEPS = 25;
 export const DDIM_STEPS = 25;
 const GUIDANCE_WEIGHT = 2;
 const CLASSIFIER_SCALE = 3;
+/** Improved DDPM: the cosine schedule (eq. 17) at the course's T; sampling on 50 of its steps, timed at t = 250. */
+const IMPROVED_SCHEDULE = cosineSchedule({ T: 500 });
+const IMPROVED_TRAINING: Partial<TrainConfig> = { loss: "hybrid", variance: "learned" };
+const LEARNED_SAMPLE_STEPS = 50;
+const LEARNED_SAMPLE_T = 250;
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -91,13 +114,13 @@ async function timeReps(warmup: number, reps: number, rep: () => Promise<void> |
 }
 
 /** Trainer steps, timed between consecutive onStep calls (each step reads its loss back). */
-async function timeTraining(model: ContextUnet, batch: number, warmup: number, reps: number) {
+async function timeTraining(model: ContextUnet, batch: number, warmup: number, reps: number, recipe: Partial<TrainConfig> = {}, schedule: Schedule = courseSchedule) {
   const fixed = syntheticBatch(batch, 7);
   const data: TrainingData = {
     count: batch * (warmup + reps),
     batch: () => ({ images: fixed.images.clone(), labels: fixed.labels.clone() }),
   };
-  const trainer = new Trainer(model, data, { epochs: 1, batchSize: batch, useContext: true, emaDecay: null });
+  const trainer = new Trainer(model, data, { epochs: 1, batchSize: batch, useContext: true, emaDecay: null, ...recipe }, schedule);
   const times: number[] = [];
   const cpu: number[] = [];
   let c0 = process.cpuUsage();
@@ -127,10 +150,12 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     return result;
   }
   if (benchCase === "classifier-grad") return timeClassifierGradient(warmup, reps, n);
-  const model = new ContextUnet({}, 0);
+  const improved = benchCase === "hybrid-train" || benchCase === "learned-sample";
+  const model = new ContextUnet(improved ? { outChannels: 6 } : {}, 0);
   const batch = n;
   try {
     if (benchCase === "train") return await timeTraining(model, batch, warmup, reps);
+    if (benchCase === "hybrid-train") return await timeTraining(model, batch, warmup, reps, IMPROVED_TRAINING, IMPROVED_SCHEDULE);
     const { labels: context } = syntheticBatch(batch, 3);
     let seed = 11;
     try {
@@ -151,6 +176,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
         x.dispose();
         return result;
       }
+      if (benchCase === "learned-sample") return await timeLearnedVarianceStep(model, context, warmup, reps);
       if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
       const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;
       const sampler =
@@ -176,6 +202,33 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * One step of DDPM on the respaced chain with the model's learned variance, as sampleDdpm takes it:
+ * x_prev = posterior mean at x0^ + exp(log Sigma / 2) z, log Sigma = v log beta' + (1 - v) log betaTilde'
+ * (Nichol & Dhariwal 2021, eq. 15; Sec. 4 for beta' on the respaced chain).
+ */
+async function timeLearnedVarianceStep(model: ContextUnet, context: tf.Tensor2D, warmup: number, reps: number) {
+  const schedule = IMPROVED_SCHEDULE;
+  const chain = reverseChainCoefficients(schedule, stridedPlan(schedule, LEARNED_SAMPLE_STEPS, "DDPM"));
+  const step = chain.find((c) => c.t === LEARNED_SAMPLE_T)!;
+  let x = tf.randomNormal([context.shape[0], 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+  let seed = 11;
+  const result = await timeReps(warmup, reps, () => {
+    const next = tf.tidy(() => {
+      const z = tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D;
+      const { noise, v } = model.predictNoiseAndVariance(x, LEARNED_SAMPLE_T / schedule.T, context);
+      const logVariance = tf.add(tf.mul(v, step.logBeta), tf.mul(tf.sub(1, v), step.logPosteriorVarianceClipped));
+      // Clamped as the reference's sample mode, so repeated steps stay bounded.
+      return tf.clipByValue(posteriorStep(x, noise, step, schedule, logVariance, z), -5, 5) as tf.Tensor4D;
+    });
+    x.dispose();
+    x = next;
+    x.dataSync();
+  });
+  x.dispose();
+  return result;
 }
 
 /** Labels 0..4 in turn, as the twin's random ones: the cost does not depend on which. */
@@ -214,7 +267,7 @@ async function main(): Promise<void> {
   const benchCase = flag("case", "sample") as BenchCase;
   const warmup = Number(flag("warmup", "2"));
   const reps = Number(flag("reps", "5"));
-  const n = Number(flag("n", benchCase === "train" ? "100" : benchCase === "matmul" ? "2048" : "32"));
+  const n = Number(flag("n", benchCase === "train" || benchCase === "hybrid-train" ? "100" : benchCase === "matmul" ? "2048" : "32"));
   const result: WorkerResult = {
     side: "tfjs",
     backend: flag("backend", "tensorflow"),
