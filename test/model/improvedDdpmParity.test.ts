@@ -21,7 +21,7 @@ import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from ".
 import { permute, toTorchLayout } from "../../src/lib/model/torchLayout";
 import { diffusionLoss } from "../../src/lib/train/diffusionLoss";
 import { useFastestBackend, useTestBackend } from "../helpers/backends";
-import { relativeError } from "../helpers/relativeError";
+import { normRelativeError, relativeError } from "../helpers/relativeError";
 import { torchUnavailable } from "../helpers/torchReference";
 
 const PYTHON = "/usr/bin/python3";
@@ -54,16 +54,6 @@ interface TwinIo {
   params: number;
 }
 
-/** ||a - b|| / ||b|| over all values, as test/model/parity.test.ts measures gradients. */
-function normRelativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 1e-30;
-  for (let i = 0; i < reference.length; i++) {
-    diff += (ours[i] - reference[i]) ** 2;
-    norm += reference[i] ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 /** The largest |a_i - b_i| / |b_i|: every image's own term, however small beside the others. */
 function worstElementRelativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {

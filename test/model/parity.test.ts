@@ -7,28 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { type RunningStatUpdate, discardStatUpdates } from "../../src/lib/model/layers";
 import { permute, toTorchLayout, weightsFromTorch } from "../../src/lib/model/torchLayout";
-import { relativeError } from "../helpers/relativeError";
+import { normRelativeError, relativeError } from "../helpers/relativeError";
 import { useFastestBackend } from "../helpers/backends";
 import { type TorchDump, loadTorchDump, torchUnavailable } from "../helpers/torchReference";
 
 const unavailable = torchUnavailable();
 if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
 
-/**
- * Relative error of a tensor: ||a - b|| / ||b|| (Euclidean norms over all its values), the
- * measure torch.allclose-style checks approximate. A max-abs ratio over 64 values of a deep
- * layer's gradient picks up float32 summation-order noise (~1.6e-4 on native TensorFlow for
- * init_conv's filter gradient) that the norm averages out.
- */
-function normRelativeError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 1e-30;
-  for (let i = 0; i < reference.length; i++) {
-    diff += (ours[i] - reference[i]) ** 2;
-    norm += reference[i] ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 
 describe.skipIf(unavailable !== null)(`ContextUnet matches PyTorch (${unavailable ?? "reference present"})`, () => {
