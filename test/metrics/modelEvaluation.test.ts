@@ -177,6 +177,12 @@ describe("evaluateDiffusionModel", () => {
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, byClassifier(3))?.sfd).toBe(4);
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, byClassifier(3, "models/other"))?.sfd).toBe(5);
     expect(findEvaluation(file, evaluated.model, "ddim", 5, 0, { guidance: 2, ...byClassifier(3) })?.sfd).toBe(6);
+    // The EMA weights' run is a row of its own; a lesson asks for the weights it loaded ("ema" or "raw").
+    recordEvaluation(path, { ...evaluated, weights: "ema", sfd: 9 }, classifier);
+    const withEma = readEvaluations(path);
+    expect(findEvaluation(withEma, evaluated.model, "ddim", 5, 0, { weights: "ema" })?.sfd).toBe(9);
+    expect(findEvaluation(withEma, evaluated.model, "ddim", 5, 0, { weights: "raw" })?.sfd).toBe(1);
+    expect(findEvaluation(withEma, evaluated.model, "ddim", 5)?.sfd).toBe(1);
     expect(() => readEvaluations(join(dir, "missing.json"))).toThrow(/does not exist: record evaluations/);
   });
 });

@@ -49,11 +49,19 @@ const sameRun = (a: RunKey, b: RunKey) =>
 
 /**
  * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0),
- * guidance (default none), weights ({ weights: "ema" }; default the raw weights) and clipping
+ * guidance (default none), weights ({ weights: "ema" }, as LoadedModel.weights says; default "raw") and clipping
  * ({ clipDenoised: true }; default unclipped), or undefined.
  */
-export function findEvaluation(file: EvaluationFile, model: string, sampler: ModelEvaluation["sampler"], steps: number, eta = 0, guidance: RecordedGuidance & Pick<ModelEvaluation, "clipDenoised"> = {}): ModelEvaluation | undefined {
-  return file.results.find((r) => sameRun(r, { model, sampler, steps, eta, ...guidance }));
+export function findEvaluation(
+  file: EvaluationFile,
+  model: string,
+  sampler: ModelEvaluation["sampler"],
+  steps: number,
+  eta = 0,
+  guidance: Omit<RecordedGuidance, "weights"> & Pick<ModelEvaluation, "clipDenoised"> & { weights?: "ema" | "raw" } = {},
+): ModelEvaluation | undefined {
+  const { weights, ...rest } = guidance;
+  return file.results.find((r) => sameRun(r, { model, sampler, steps, eta, ...rest, ...(weights === "ema" ? { weights } : {}) }));
 }
 
 /** The order of the file: model, weights, sampler, steps, eta, clipping, w, then classifier guidance's classifier and scale. */
