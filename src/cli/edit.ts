@@ -26,6 +26,7 @@ import { loadModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import { checkOutputFile, numberOption, rejectTogether, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 import { contextFor } from "./sample";
+import { seededNormal } from "../lib/seededNormal";
 
 const USAGE = `Usage: npm run edit -- --checkpoint DIR INPUT --method METHOD --out grid.png [options]
   INPUT, one of:
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
       : await inpaint(model, schedule, repeated, a.mask!, context, { ...common, method: a.method, repaint: a.method === "repaint" ? definedOnly(a.repaint) : undefined });
     tensors.push(result.images, ...(result.frames ? [result.frames] : []));
     log.log(`${label}: ${count * a.n} sprites, ${result.modelEvaluations} model evaluations each, ${((Date.now() - began) / 1000).toFixed(1)} s`);
-    const seen = a.method === "sdedit" ? tf.tidy(() => addNoise(schedule, inputs, Array(count).fill(t0), tf.randomNormal(inputs.shape, 0, 1, "float32", a.seed) as tf.Tensor4D)) : maskedInput(inputs, a.mask!);
+    const seen = a.method === "sdedit" ? tf.tidy(() => addNoise(schedule, inputs, Array(count).fill(t0), seededNormal<tf.Rank.R4>(inputs.shape, a.seed))) : maskedInput(inputs, a.mask!);
     tensors.push(seen);
     const grid = tf.tidy(() => tf.reshape(tf.concat([tf.expandDims(inputs, 1), tf.expandDims(seen, 1), tf.reshape(result.images, [count, a.n, height, width, channels])], 1), [count * (a.n + 2), height, width, channels])) as tf.Tensor4D;
     tensors.push(grid);

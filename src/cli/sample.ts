@@ -3,7 +3,9 @@
  *                   [--guidance W] [--classifier-guidance S [--guidance-classifier DIR]]
  * Draws sprites from a checkpoint, on the schedule it was trained with, and writes a PNG grid (and
  * optionally the denoising as a GIF), optionally guided toward the --context classes. Every option
- * is checked before sampling starts; the guidance classifier's fit right after loading.
+ * is checked before sampling starts; the guidance classifier's fit right after loading. A
+ * checkpoint of the attention UNet (npm run train -- --config) samples the same way, unconditional,
+ * at its own image size (grey images for one channel).
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
@@ -15,11 +17,15 @@ import { checkClassifierClasses, checkClassifierSchedule } from "../lib/guidance
 import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidance/noisyClassifierFile";
 import { renderGif } from "../lib/render/gif";
 import { renderGridPng } from "../lib/render/grid";
-import { loadModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
+import { AttentionUnet } from "../lib/model/attentionUnet/attentionUnet";
+import { type LoadedModel, type LoadedNoiseModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
+import type { ContextUnet } from "../lib/model/contextUnet";
 import { checkOutputFile, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options]
+  --checkpoint DIR a ContextUnet checkpoint (sprites), a .pth / .safetensors file, or an AttentionUnet
+                   checkpoint of npm run train -- --config (unconditional: no --context, no guidance)
   --sampler ddpm|ddim|ddpm-no-noise   (default ddim)
   --steps N        steps, dividing the checkpoint's T: DDIM's (default 25), or DDPM's (default T;
                    fewer sample the respaced chain of improved DDPM)
@@ -136,7 +142,7 @@ type SampleArgs = NonNullable<ReturnType<typeof parseSampleArgs>>;
  * with context; the guidance classifier (loaded here, owned by the caller through `dispose`) of
  * the model's classes and schedule. Labels are the --context classes.
  */
-function guidanceFor(a: SampleArgs, loaded: ReturnType<typeof loadModel>): GuidanceChoice & { dispose(): void } {
+function guidanceFor(a: SampleArgs, loaded: LoadedModel<ContextUnet>): GuidanceChoice & { dispose(): void } {
   const usesContext = loaded.manifest.training?.config.useContext ?? false;
   if (a.guidance > 0 && !usesContext) {
     throw new Error(`--guidance needs a model trained with context, but ${a.checkpoint} was trained without; steer it with --classifier-guidance S instead.`);
@@ -155,25 +161,57 @@ function guidanceFor(a: SampleArgs, loaded: ReturnType<typeof loadModel>): Guida
   }
 }
 
+/**
+ * The attention UNet takes no context and no guidance (it is unconditional, and the noisy
+ * classifier scores 16x16 sprites): throws naming the options it would ignore.
+ */
+function checkUnconditionalOptions(a: SampleArgs, loaded: LoadedModel<AttentionUnet>): void {
+  const given = [
+    ...(a.context !== "none" ? ["--context"] : []),
+    ...(a.guidance > 0 ? ["--guidance"] : []),
+    ...(a.classifierGuidance > 0 ? ["--classifier-guidance"] : []),
+  ];
+  if (given.length > 0) {
+    const [height, width, channels] = loaded.model.imageShape;
+    throw new Error(`${a.checkpoint} holds an unconditional AttentionUnet (${height}x${width}x${channels} images, no classes): drop ${given.join(", ")}.`);
+  }
+}
+
+/** The context and guidance the options ask for, checked against the model (the caller disposes both). */
+function conditioningFor(a: SampleArgs, loaded: LoadedNoiseModel): { context: tf.Tensor2D | null; guidance: ReturnType<typeof guidanceFor> } {
+  if (loaded.model instanceof AttentionUnet) {
+    checkUnconditionalOptions(a, loaded as LoadedModel<AttentionUnet>);
+    return { context: null, guidance: { guidance: 0, dispose: () => undefined } };
+  }
+  const contextModel = loaded as LoadedModel<ContextUnet>;
+  const guidance = guidanceFor(a, contextModel);
+  try {
+    // Classifier guidance steers an unconditional model by its labels alone: it gets no context.
+    const steeredByClassifierOnly = a.classifierGuidance > 0 && !(loaded.manifest.training?.config.useContext ?? false);
+    return { context: steeredByClassifierOnly ? null : contextFor(a.context, a.n, a.vector, contextModel.model.config.nContext), guidance };
+  } catch (error) {
+    guidance.dispose();
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const a = parseSampleArgs(process.argv.slice(2));
   if (!a) return console.log(USAGE);
   const log = new ProgressLine(process.stderr, 2000);
   log.log(describeBackend(await initBackend()));
-  const loaded = loadModel(a.checkpoint, { weights: a.weights });
-  const { model, manifest, schedule } = loaded;
+  const loaded = loadNoiseModel(a.checkpoint, { weights: a.weights });
+  const { model, schedule } = loaded;
   log.log(`${a.checkpoint}: ${loaded.weightsLabel}`);
   let context: tf.Tensor2D | null = null;
   let guidance: ReturnType<typeof guidanceFor> | null = null;
   try {
     // Also checks the choice against the checkpoint's T.
     const label = samplerLabel({ ...a.choice, guidance: a.guidance, classifierGuidance: { scale: a.classifierGuidance } }, schedule);
-    guidance = guidanceFor(a, loaded);
-    // Classifier guidance steers an unconditional model by its labels alone: it gets no context.
-    const steeredByClassifierOnly = a.classifierGuidance > 0 && !(manifest.training?.config.useContext ?? false);
-    context = steeredByClassifierOnly ? null : contextFor(a.context, a.n, a.vector, model.config.nContext);
+    ({ context, guidance } = conditioningFor(a, loaded));
+    const [height, width, channels] = model.imageShape;
     const began = Date.now();
-    const result = await sample(model, schedule, { count: a.n, seed: a.seed }, context, {
+    const result = await sample(model, schedule, { count: a.n, seed: a.seed, imageShape: [height, width, channels] }, context, {
       ...a.choice,
       guidance: guidance.guidance,
       classifierGuidance: guidance.classifierGuidance,
@@ -181,7 +219,7 @@ async function main(): Promise<void> {
       onStep: ({ step, steps }) => log.update(`${label} ${progressBar(step, steps)}`),
       ...(a.gif ? {} : { saveFrame: () => false }),
     });
-    log.log(`${label}: ${a.n} sprites in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    log.log(`${label}: ${a.n} ${model instanceof AttentionUnet ? `${height}x${width} images` : "sprites"} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     writeOutputFile(a.out, renderGridPng(result.samples, { rows: a.rows }));
     log.log(`wrote ${a.out}`);
     if (a.gif && result.frames) {

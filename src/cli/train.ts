@@ -1,8 +1,10 @@
 /**
  * npm run train -- [--context] [--epochs 32] [--out models/context] [--resume] ...
+ * npm run train -- --config configs/mnist.json [--out DIR] [--resume]
  * Trains ContextUnet on the sprite set (or one's own images, with or without labels) with the
- * course's recipe, saving a resumable checkpoint after every epoch (and on Ctrl-C), weights-only
- * snapshots at chosen epochs, and a training log. Every option is checked before training starts.
+ * course's recipe, or the attention UNet a DDPM config file describes on the set it names; saving
+ * a resumable checkpoint after every epoch (and on Ctrl-C), weights-only snapshots at chosen
+ * epochs, and a training log. Every option is checked before training starts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -11,20 +13,28 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
 import { epochOrder } from "../lib/data/batches";
 import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, subsetDataset } from "../lib/data/dataset";
-import { PROJECT_ROOT } from "../lib/data/projectRoot";
+import { PROJECT_ROOT, projectPath } from "../lib/data/projectRoot";
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
 import { courseSchedule, cosineSchedule, describeSchedule } from "../lib/diffusion/schedule";
+import type { DdpmConfig } from "../lib/config/ddpmConfig";
+import { loadDdpmConfig } from "../lib/config/ddpmConfigFile";
+import { architectureOf } from "../lib/model/architecture";
 import { ContextUnet } from "../lib/model/contextUnet";
+import type { TrainableNoiseModel } from "../lib/model/trainableNoiseModel";
 import { LOSS_KINDS, VARIANCE_KINDS, resolveTrainConfig } from "../lib/train/config";
 import { TIMESTEP_SAMPLINGS } from "../lib/train/timestepSampler";
 import { renderGridPng } from "../lib/render/grid";
 import { MANIFEST_FILE } from "../lib/train/checkpoint";
 import { Trainer, spriteTrainingData } from "../lib/train/trainer";
 import { type DataInfo, resumeTraining, saveTrainingCheckpoint } from "../lib/train/trainingCheckpoint";
+import { ddpmTrainer, loadDdpmDataset } from "../lib/train/ddpmRun";
 import { checkOutputFolder, choiceOption, numberOption, requirePartner } from "./arguments";
 import { ProgressLine, formatDuration, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run train -- --out DIR [options]
+       npm run train -- --config FILE [--out DIR] [--resume] [--sample-every K] [--snapshots LIST] [--max-minutes M]
+  --config FILE        a DDPM config file (configs/mnist.json): the data set, the attention UNet,
+                       the schedule and the recipe, unconditional; --out defaults to its training.out
   --out DIR            checkpoint folder (resumable checkpoint after every epoch)
   --context            train with class labels as context (10 % dropped); default: unconditional
   --epochs N           epochs (default 32, the course)
@@ -47,17 +57,32 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
   --timesteps S        uniform (default) or importance (t drawn by sqrt(E[L_t^2]), eq. 18)
 Two trainings on a 2-core machine: run them at once with TF_NUM_INTRAOP_THREADS=1 each (environment.md).`;
 
-/** The command's options, checked (the output folder, partner options, numbers); null for --help. */
+/** What a config file sets: these options would change its run, so they cannot come with --config. */
+const SET_BY_CONFIG = ["context", "epochs", "batch", "lr", "seed", "ema", "subset", "images", "labels", "schedule", "loss", "variance", "timesteps"] as const;
+
+/** The --config file, checked (a ConfigError names its bad key), or null; throws naming the options given with it that it decides. */
+function configOption(values: Partial<Record<"config" | (typeof SET_BY_CONFIG)[number], string | boolean>>): DdpmConfig | null {
+  if (values.config === undefined) return null;
+  const clashing = SET_BY_CONFIG.filter((option) => values[option] !== undefined);
+  if (clashing.length > 0) {
+    const named = clashing.map((option) => `--${option}`).join(", ");
+    throw new Error(`--config ${values.config} sets the whole run (data, model, schedule, recipe; unconditional), so ${named} cannot come with it: drop ${clashing.length > 1 ? "them" : "it"}, or change the config file.`);
+  }
+  return loadDdpmConfig(String(values.config));
+}
+
+/** The command's options, checked (the output folder, partner options, numbers, a config file); null for --help. */
 export function parseTrainArgs(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
+      config: { type: "string" },
       out: { type: "string" },
-      context: { type: "boolean", default: false },
-      epochs: { type: "string", default: "32" },
-      batch: { type: "string", default: "100" },
-      lr: { type: "string", default: "1e-3" },
-      seed: { type: "string", default: "0" },
+      context: { type: "boolean" },
+      epochs: { type: "string" },
+      batch: { type: "string" },
+      lr: { type: "string" },
+      seed: { type: "string" },
       ema: { type: "string" },
       "sample-every": { type: "string", default: "0" },
       subset: { type: "string" },
@@ -66,47 +91,51 @@ export function parseTrainArgs(args: string[]) {
       labels: { type: "string" },
       resume: { type: "boolean", default: false },
       "max-minutes": { type: "string" },
-      schedule: { type: "string", default: "linear" },
-      loss: { type: "string", default: "simple" },
-      variance: { type: "string", default: "fixed" },
-      timesteps: { type: "string", default: "uniform" },
+      schedule: { type: "string" },
+      loss: { type: "string" },
+      variance: { type: "string" },
+      timesteps: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return null;
-  if (!values.out) throw new Error(`--out is required.\n${USAGE}`);
-  checkOutputFolder(values.out, "--out");
-  if (!values.resume && existsSync(join(values.out, MANIFEST_FILE))) {
-    throw new Error(`${values.out} already holds a checkpoint: pass --resume to continue it, or choose another --out.`);
+  const ddpmConfig = configOption(values);
+  const out = values.out ?? (ddpmConfig ? projectPath(ddpmConfig.training.out) : undefined);
+  if (!out) throw new Error(`--out is required.\n${USAGE}`);
+  checkOutputFolder(out, "--out");
+  if (!values.resume && existsSync(join(out, MANIFEST_FILE))) {
+    throw new Error(`${out} already holds a checkpoint: pass --resume to continue it, or choose another --out.`);
   }
   requirePartner(values, "labels", "images", "the labels belong to an images file; give both, or neither for the project's sprite set");
   if (values.images !== undefined && values.labels === undefined && values.context) {
     throw new Error(`--context trains on class labels, and --images ${values.images} comes without them: add --labels FILE (one-hot (N, 5), a row per image), or drop --context to train an unconditional model.`);
   }
   const objective = {
-    loss: choiceOption(values.loss, "loss", LOSS_KINDS)!,
-    variance: choiceOption(values.variance, "variance", VARIANCE_KINDS)!,
-    timesteps: choiceOption(values.timesteps, "timesteps", TIMESTEP_SAMPLINGS)!,
+    loss: choiceOption(values.loss ?? "simple", "loss", LOSS_KINDS)!,
+    variance: choiceOption(values.variance ?? "fixed", "variance", VARIANCE_KINDS)!,
+    timesteps: choiceOption(values.timesteps ?? "uniform", "timesteps", TIMESTEP_SAMPLINGS)!,
   };
   // The combination rules (a learned variance needs the bound, ...) are the config's own.
   resolveTrainConfig(objective);
   const snapshots = values.snapshots!.split(",").filter(Boolean).map((v) => numberOption(v, "snapshots", { integer: true, min: 0 })!);
   return {
-    out: values.out,
+    out,
+    configFile: values.config,
+    ddpmConfig,
     images: values.images,
     labels: values.labels,
-    context: values.context!,
-    epochs: numberOption(values.epochs, "epochs", { integer: true, min: 1 })!,
-    batch: numberOption(values.batch, "batch", { integer: true, min: 1 })!,
-    lr: numberOption(values.lr, "lr", { min: 0 })!,
-    seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
+    context: values.context ?? false,
+    epochs: numberOption(values.epochs ?? "32", "epochs", { integer: true, min: 1 })!,
+    batch: numberOption(values.batch ?? "100", "batch", { integer: true, min: 1 })!,
+    lr: numberOption(values.lr ?? "1e-3", "lr", { min: 0 })!,
+    seed: numberOption(values.seed ?? "0", "seed", { integer: true, min: 0 })!,
     ema: numberOption(values.ema, "ema", { min: 0 }) ?? null,
     sampleEvery: numberOption(values["sample-every"], "sample-every", { integer: true, min: 0 })!,
     subset: numberOption(values.subset, "subset", { integer: true, min: 1 }),
     snapshots: new Set(snapshots),
     resume: values.resume!,
     maxMinutes: numberOption(values["max-minutes"], "max-minutes", { min: 0 }),
-    schedule: choiceOption(values.schedule, "schedule", ["linear", "cosine"] as const)!,
+    schedule: choiceOption(values.schedule ?? "linear", "schedule", ["linear", "cosine"] as const)!,
     ...objective,
   };
 }
@@ -122,41 +151,63 @@ function trainingFiles(args: { images?: string; labels?: string }): { dataset: S
   return { dataset: loadSpriteDataset(files.images, files.labels), source: `${shown(files.images)} + ${shown(files.labels)}` };
 }
 
-async function main(): Promise<void> {
-  const args = parseTrainArgs(process.argv.slice(2));
-  if (!args) return console.log(USAGE);
-  const { out, seed, snapshots } = args;
-  const backend = await initBackend();
-  const log = new ProgressLine();
-  log.log(describeBackend(backend));
+type TrainArgs = NonNullable<ReturnType<typeof parseTrainArgs>>;
 
+/** A run set up: its data record, the trainer (which holds the model), and what to call one image in messages. */
+interface PreparedRun {
+  data: DataInfo;
+  trainer: Trainer<TrainableNoiseModel>;
+  imageNoun: string;
+}
+
+/** The course's run: ContextUnet on the sprites (or --images), the options' recipe and schedule. */
+function spriteRun(args: TrainArgs): PreparedRun {
   const files = trainingFiles(args);
   let dataset = files.dataset;
   if (args.subset !== undefined) {
-    const chosen = epochOrder(dataset.count, seed, 0x5b5e7).slice(0, args.subset).sort();
+    const chosen = epochOrder(dataset.count, args.seed, 0x5b5e7).slice(0, args.subset).sort();
     dataset = subsetDataset(dataset, chosen);
   }
   const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
-
-  const model = new ContextUnet({ outChannels: args.variance === "learned" ? 6 : 3 }, seed);
+  const model = new ContextUnet({ outChannels: args.variance === "learned" ? 6 : 3 }, args.seed);
   const schedule = args.schedule === "cosine" ? cosineSchedule({ T: courseSchedule.T }) : courseSchedule;
   const trainer = new Trainer(model, spriteTrainingData(dataset), {
     epochs: args.epochs,
     batchSize: args.batch,
     learningRate: args.lr,
     useContext: args.context,
-    seed,
+    seed: args.seed,
     emaDecay: args.ema,
     sampleEvery: args.sampleEvery,
     loss: args.loss,
     variance: args.variance,
     timesteps: args.timesteps,
   }, schedule);
+  return { data, trainer, imageNoun: "sprites" };
+}
+
+/** A config file's run: the attention UNet on the set it names, its schedule and recipe. */
+function configRun(config: DdpmConfig, file: string, args: TrainArgs): PreparedRun {
+  const { dataset, source } = loadDdpmDataset(config, file);
+  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source };
+  return { data, trainer: ddpmTrainer(config, spriteTrainingData(dataset), { sampleEvery: args.sampleEvery }), imageNoun: `${config.dataset.name} images` };
+}
+
+async function main(): Promise<void> {
+  const args = parseTrainArgs(process.argv.slice(2));
+  if (!args) return console.log(USAGE);
+  const { out, snapshots, ddpmConfig } = args;
+  const backend = await initBackend();
+  const log = new ProgressLine();
+  log.log(describeBackend(backend));
+
+  const { data, trainer, imageNoun } = ddpmConfig ? configRun(ddpmConfig, args.configFile!, args) : spriteRun(args);
+  const { model } = trainer;
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeTraining(out, trainer, data);
     log.log(`resumed from ${out} at epoch ${trainer.position.epoch}, step ${trainer.position.globalStep}`);
   }
-  log.log(`training on ${dataset.count} sprites, ${trainer.stepsPerEpoch} steps per epoch, ${model.parameterCount} parameters`);
+  log.log(`training on ${data.count} ${imageNoun}, ${trainer.stepsPerEpoch} steps per epoch, ${model.parameterCount} parameters`);
 
   let stop = false;
   process.on("SIGINT", () => {
@@ -182,13 +233,13 @@ async function main(): Promise<void> {
     onSamples: (epoch, samples) => {
       mkdirSync(join(out, "samples"), { recursive: true });
       const file = join(out, "samples", `epoch-${String(epoch).padStart(2, "0")}.png`);
-      writeFileSync(file, renderGridPng(samples, { rows: trainer.config.useContext ? model.config.nContext : 4 }));
+      writeFileSync(file, renderGridPng(samples, { rows: trainer.config.useContext ? model.contextSize : 4 }));
       log.log(`wrote ${file}`);
     },
     onEpoch: async (r) => {
-      await saveTrainingCheckpoint(out, trainer, data);
-      if (snapshots.has(r.epoch)) await saveTrainingCheckpoint(join(out, "snapshots", `epoch-${String(r.epoch).padStart(2, "0")}`), trainer, data, true);
-      writeTrainingLog(out, trainer, backend.name, data);
+      await saveTrainingCheckpoint(out, trainer, data, false, ddpmConfig);
+      if (snapshots.has(r.epoch)) await saveTrainingCheckpoint(join(out, "snapshots", `epoch-${String(r.epoch).padStart(2, "0")}`), trainer, data, true, ddpmConfig);
+      writeTrainingLog(out, trainer, backend.name, data, args.configFile);
       log.log(
         `epoch ${r.epoch} done: mean loss ${r.meanLoss.toFixed(5)}, ${r.seconds.toFixed(0)} s, ` +
           `${r.imagesPerSecond.toFixed(1)} img/s, lr ${r.learningRate.toExponential(2)} (checkpoint saved)`,
@@ -196,16 +247,16 @@ async function main(): Promise<void> {
     },
   });
   if (!completed) {
-    await saveTrainingCheckpoint(out, trainer, data);
+    await saveTrainingCheckpoint(out, trainer, data, false, ddpmConfig);
     log.log(`stopped at epoch ${trainer.position.epoch}, step ${trainer.position.globalStep}; resume with --resume`);
   }
-  writeTrainingLog(out, trainer, backend.name, data);
+  writeTrainingLog(out, trainer, backend.name, data, args.configFile);
   trainer.dispose();
   model.dispose();
 }
 
-/** training-log.md beside the weights: loss per epoch, wall time, backend. */
-function writeTrainingLog(out: string, trainer: Trainer, backend: string, data: DataInfo): void {
+/** training-log.md beside the weights: loss per epoch, wall time, backend (and the config file, for a config's run). */
+function writeTrainingLog(out: string, trainer: Trainer<TrainableNoiseModel>, backend: string, data: DataInfo, configFile?: string): void {
   mkdirSync(out, { recursive: true });
   const c = trainer.config;
   const rows = trainer.history.map(
@@ -215,8 +266,9 @@ function writeTrainingLog(out: string, trainer: Trainer, backend: string, data: 
   const text = [
     `# Training log`,
     ``,
-    `- model: ContextUnet, ${c.useContext ? `context (dropout ${c.contextDropout})` : "unconditional"}; backend ${backend}; tfjs ${tf.version_core}`,
-    `- data: ${data.count} sprites (fingerprint ${data.fingerprint}), ${data.source}`,
+    `- model: ${architectureOf(trainer.model).name}, ${c.useContext ? `context (dropout ${c.contextDropout})` : "unconditional"}; backend ${backend}; tfjs ${tf.version_core}`,
+    ...(configFile === undefined ? [] : [`- config: ${configFile} (recorded whole in the manifest)`]),
+    `- data: ${data.count} ${configFile === undefined ? "sprites" : "images"} (fingerprint ${data.fingerprint}), ${data.source}`,
     `- recipe: ${c.epochs} epochs, batch ${c.batchSize}, Adam lr ${c.learningRate} decayed linearly per epoch, seed ${c.seed}, EMA ${c.emaDecay ?? "off"}`,
     `- objective: loss ${c.loss}, variance ${c.variance}, t ${c.timesteps}; schedule ${describeSchedule(trainer.schedule.config)}`,
     `- progress: ${trainer.position.epoch} epochs, ${trainer.position.globalStep} steps, wall time ${formatDuration(total)} of training`,

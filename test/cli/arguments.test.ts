@@ -75,6 +75,18 @@ describe("npm run train's options", () => {
     expect(() => parseTrainArgs(["--out", out, "--snapshots", "0,x"])).toThrow(/--snapshots must be a whole number/);
     expect(parseTrainArgs(["--help"])).toBeNull();
   });
+
+  it("--config reads the whole run from the file (its out folder by default) and refuses options the file decides", () => {
+    const parsed = parseTrainArgs(["--config", "configs/mnist.json", "--out", out]);
+    expect(parsed).toMatchObject({ out, configFile: "configs/mnist.json", ddpmConfig: { dataset: { name: "mnist", imageSize: 28, channels: 1 }, training: { T: 1000 } } });
+    expect(parseTrainArgs(["--config", "configs/mnist.json", "--resume"])?.out).toMatch(/models[/\\]mnist$/);
+    expect(() => parseTrainArgs(["--config", "configs/mnist.json", "--out", out, "--lr", "0.01"])).toThrow(
+      "--config configs/mnist.json sets the whole run (data, model, schedule, recipe; unconditional), so --lr cannot come with it: drop it, or change the config file.",
+    );
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ version: 1, dataset: {}, model: {}, training: {} }));
+    expect(() => parseTrainArgs(["--config", bad, "--out", out])).toThrow(`${bad}: dataset.name: is missing`);
+  });
 });
 
 describe("npm run sample and npm run evaluate's options", () => {

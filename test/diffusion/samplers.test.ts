@@ -120,7 +120,7 @@ describe("samplers against the exact denoiser of known data", () => {
       // (rms ~ 0.0065, bound 0.03), DDIM exactly (the last step returns predX0).
       expect(Math.max(...assigned.map((s) => s.rms))).toBeLessThan(tolerance);
       tf.dispose([samples, frames!]);
-    });
+    }, 300_000); // 400 x 500 oracle steps: well under the default 120 s on an idle machine, not always on a busy one
   }
 
   it("on Gaussian data DDPM keeps the data's variance; without the extra noise it collapses", async () => {

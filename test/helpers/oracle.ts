@@ -18,7 +18,7 @@ export class MixtureOracle implements NoiseModel {
     points: Float32Array[],
     weights: number[],
     private readonly schedule: Schedule,
-    private readonly imageShape: [number, number, number] = [16, 16, 3],
+    private readonly shape: [number, number, number] = [16, 16, 3],
   ) {
     this.points = tf.keep(tf.tensor2d(points.flatMap((p) => Array.from(p)), [points.length, points[0].length]));
     this.logWeights = tf.keep(tf.tensor1d(weights.map(Math.log)));
@@ -40,7 +40,7 @@ export class MixtureOracle implements NoiseModel {
       const posterior = tf.softmax(tf.sub(this.logWeights, tf.div(distances, 2 * (1 - alphaBar))));
       const meanX0 = tf.matMul(posterior, this.points);
       const eps = tf.div(tf.sub(flat, tf.mul(meanX0, Math.sqrt(alphaBar))), Math.sqrt(1 - alphaBar));
-      return tf.reshape(eps, [n, ...this.imageShape]) as tf.Tensor4D;
+      return tf.reshape(eps, [n, ...this.shape]) as tf.Tensor4D;
     });
   }
 
@@ -103,7 +103,7 @@ export class TwoClassGaussianOracle implements NoiseModel {
     readonly meanImages: [Float32Array, Float32Array],
     readonly s: number,
     private readonly schedule: Schedule,
-    private readonly imageShape: [number, number, number] = [16, 16, 3],
+    private readonly shape: [number, number, number] = [16, 16, 3],
   ) {
     this.means = tf.keep(tf.tensor2d([...meanImages[0], ...meanImages[1]], [2, meanImages[0].length]));
   }
@@ -135,7 +135,7 @@ export class TwoClassGaussianOracle implements NoiseModel {
       const unconditional = tf.sum(tf.mul(perClass, tf.expandDims(posterior, 2)), 1); // [N, D]
       const c = context ?? tf.zeros([n, 2]);
       const blended = tf.add(tf.sum(tf.mul(perClass, tf.expandDims(c, 2)), 1), tf.mul(unconditional, tf.sub(1, tf.sum(c, 1, true))));
-      return tf.reshape(blended, [n, ...this.imageShape]) as tf.Tensor4D;
+      return tf.reshape(blended, [n, ...this.shape]) as tf.Tensor4D;
     });
   }
 

@@ -41,11 +41,11 @@ describe("npm run export and --checkpoint FILE", () => {
     expect(result.stderr).toContain(`export: --out ${scratch.path("model.pth")}: the file name should end in .safetensors (got ".pth")`);
   });
 
-  it("exports the shipped context model with its schedule and step count, and it loads back to the same weights", async () => {
+  it("exports the shipped context model (its EMA weights, as auto loads them) with its schedule and step count, and it loads back to the same weights", async () => {
     const out = scratch.path("context.safetensors");
     const result = run("export", ["--checkpoint", "models/context", "--out", out]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`wrote ${out}: ContextUnet(in_channels=3, n_feat=64, n_cfeat=5, height=16), 1481027 parameters, raw weights`);
+    expect(result.stdout).toContain(`wrote ${out}: ContextUnet(in_channels=3, n_feat=64, n_cfeat=5, height=16), 1481027 parameters, ema weights`); // the shipped model keeps an EMA: auto takes it
     const { tensors } = readSafetensors(out);
     const original = loadModel(join(ROOT, "models/context"));
     const back = loadModel(out);

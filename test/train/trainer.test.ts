@@ -138,7 +138,7 @@ describe("Trainer", () => {
     const { model: loaded, manifest } = loadModel(dir);
     expect(await weightBytes(loaded)).toEqual(await weightBytes(model));
     expect(manifest.training?.epoch).toBe(2);
-    expect(manifest.architecture.config.nFeat).toBe(16);
+    expect(manifest.architecture).toMatchObject({ name: "ContextUnet", config: { nFeat: 16 } });
     const x = tf.randomNormal([2, 16, 16, 3], 0, 1, "float32", 1) as tf.Tensor4D;
     const [a, b] = [model.predictNoise(x, 0.3, null), loaded.predictNoise(x, 0.3, null)];
     expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));

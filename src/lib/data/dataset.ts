@@ -7,6 +7,11 @@
  * course's), float32 or uint8. Both the project's files (data/sprites) and the course's
  * sprites_1788_16x16.npy / sprite_labels_nc_1788_16x16.npy load the same way. Images without
  * labels load too (`loadImagesOnlyDataset`), for unconditional training on one's own sprites.
+ *
+ * Other image sets (MNIST's 28x28x1 digits, the 28x28x3 textures) load through the same type with
+ * `loadImageDataset`, which takes any (N, H, W, C) uint8 images and (N, K) one-hot labels and
+ * records H, W, C and K in the data set (`imageShape`, `classCount`); without them a data set is
+ * the sprites' 16x16x3 with 5 classes.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
@@ -31,7 +36,23 @@ export interface SpriteDataset {
    * (every class index is then 0, and sampleTensors gives all-zero label rows: no context).
    */
   readonly source: { readonly images: string; readonly labels: string | null };
+  /** [height, width, channels] of every image; absent means the sprites' [16, 16, 3]. */
+  readonly imageShape?: readonly [number, number, number];
+  /** Number of classes K of the one-hot labels; absent means the sprites' 5. */
+  readonly classCount?: number;
 }
+
+/** [height, width, channels] of a data set's images (the sprites' [16, 16, 3] unless it says). */
+export function imageShapeOf(dataset: SpriteDataset): readonly [number, number, number] {
+  return dataset.imageShape ?? [SPRITE_HEIGHT, SPRITE_WIDTH, SPRITE_CHANNELS];
+}
+
+/** Classes of a data set's labels (the sprites' 5 unless it says). */
+export function classCountOf(dataset: SpriteDataset): number {
+  return dataset.classCount ?? SPRITE_CLASSES;
+}
+
+const pixelsPerImage = (dataset: SpriteDataset): number => imageShapeOf(dataset).reduce((a, b) => a * b, 1);
 
 /** Loads and checks an images .npy and a labels .npy (see the module comment). */
 export function loadSpriteDataset(imagesPath: string, labelsPath: string): SpriteDataset {
@@ -77,10 +98,35 @@ export function spriteDatasetFromArrays(
   return { count, pixels: images.data as Uint8Array, classes: oneHotToClasses(labels, source.labels), source };
 }
 
-/** The index of the single 1 in each row; throws at the first row that is not one-hot. */
-function oneHotToClasses(labels: NpyArray, source: string): Uint8Array {
+/**
+ * Loads and checks an images .npy and a labels .npy of any size: images uint8 (N, H, W, C) NHWC,
+ * C = 1 (grey) or 3 (RGB), 0..255; labels (N, K) one-hot (uint8, float32 or float64), K <= 255.
+ * The data set records [H, W, C] and K, so `sampleTensors` makes [B, H, W, C] and [B, K] tensors.
+ */
+export function loadImageDataset(imagesPath: string, labelsPath: string): SpriteDataset {
+  return imageDatasetFromArrays(readNpy(imagesPath), readNpy(labelsPath), { images: imagesPath, labels: labelsPath });
+}
+
+/** `loadImageDataset` on two arrays already in memory; `source` names them in error messages. */
+export function imageDatasetFromArrays(images: NpyArray, labels: NpyArray, source: { images: string; labels: string } = { images: "<images>", labels: "<labels>" }): SpriteDataset {
+  const [count, height, width, channels] = images.shape;
+  if (images.dtype !== "uint8" || images.shape.length !== 4 || (channels !== 1 && channels !== 3)) {
+    throw new Error(`${source.images}: images must be uint8 (N, H, W, C) NHWC with C = 1 (grey) or 3 (RGB), got ${images.dtype} ${formatShape(images.shape)}.`);
+  }
+  const classCount = labels.shape[1];
+  if (labels.shape.length !== 2 || !(classCount >= 1 && classCount <= 255)) {
+    throw new Error(`${source.labels}: wrong shape ${formatShape(labels.shape)} for labels; expected (N, K) one-hot rows with 1 <= K <= 255.`);
+  }
+  if (labels.shape[0] !== count) {
+    throw new Error(`${source.labels}: has ${labels.shape[0]} labels but ${source.images} has ${count} images; the files do not belong together (pass the labels file saved with these images).`);
+  }
+  const classes = oneHotToClasses(labels, source.labels, classCount);
+  return { count, pixels: images.data as Uint8Array, classes, source, imageShape: [height, width, channels], classCount };
+}
+
+/** The index of the single 1 in each row of k; throws at the first row that is not one-hot. */
+function oneHotToClasses(labels: NpyArray, source: string, k: number = SPRITE_CLASSES): Uint8Array {
   const classes = new Uint8Array(labels.shape[0]);
-  const k = SPRITE_CLASSES;
   for (let i = 0; i < classes.length; i++) {
     let hot = -1;
     let valid = true;
@@ -98,24 +144,25 @@ function oneHotToClasses(labels: NpyArray, source: string): Uint8Array {
   return classes;
 }
 
-/** Sprites per class, [count of class 0, ..., count of class 4]. */
+/** Samples per class, [count of class 0, ..., count of class K - 1]. */
 export function countClasses(dataset: SpriteDataset): number[] {
-  const counts = new Array<number>(SPRITE_CLASSES).fill(0);
+  const counts = new Array<number>(classCountOf(dataset)).fill(0);
   for (const c of dataset.classes) counts[c]++;
   return counts;
 }
 
 /** A new data set holding the given samples, in the given order (the typed arrays are copied). */
 export function subsetDataset(dataset: SpriteDataset, indices: ArrayLike<number>): SpriteDataset {
-  const pixels = new Uint8Array(indices.length * SPRITE_PIXELS);
+  const size = pixelsPerImage(dataset);
+  const pixels = new Uint8Array(indices.length * size);
   const classes = new Uint8Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];
     checkIndex(dataset, index, "subsetDataset");
-    pixels.set(dataset.pixels.subarray(index * SPRITE_PIXELS, (index + 1) * SPRITE_PIXELS), i * SPRITE_PIXELS);
+    pixels.set(dataset.pixels.subarray(index * size, (index + 1) * size), i * size);
     classes[i] = dataset.classes[index];
   }
-  return { count: indices.length, pixels, classes, source: dataset.source };
+  return { ...dataset, count: indices.length, pixels, classes };
 }
 
 /**
@@ -144,23 +191,26 @@ export function oneHotContexts(classes: ArrayLike<number>, classCount: number = 
 }
 
 /**
- * Tensors for the given samples: images [B, 16, 16, 3] float32 in [-1, 1] (NHWC) and one-hot
- * labels [B, 5] float32 (all-zero rows for a data set without labels). The caller owns both.
+ * Tensors for the given samples: images [B, H, W, C] float32 in [-1, 1] (NHWC; the sprites'
+ * [B, 16, 16, 3]) and one-hot labels [B, K] float32 (the sprites' K = 5; all-zero rows for a data
+ * set without labels). The caller owns both.
  */
 export function sampleTensors(dataset: SpriteDataset, indices: ArrayLike<number>): { images: tf.Tensor4D; labels: tf.Tensor2D } {
   const n = indices.length;
-  const images = new Float32Array(n * SPRITE_PIXELS);
+  const size = pixelsPerImage(dataset);
+  const classCount = classCountOf(dataset);
+  const images = new Float32Array(n * size);
   const classes = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const index = indices[i];
     checkIndex(dataset, index, "sampleTensors");
-    const from = index * SPRITE_PIXELS;
-    for (let p = 0; p < SPRITE_PIXELS; p++) images[i * SPRITE_PIXELS + p] = UNIT_RANGE[dataset.pixels[from + p]];
+    const from = index * size;
+    for (let p = 0; p < size; p++) images[i * size + p] = UNIT_RANGE[dataset.pixels[from + p]];
     classes[i] = dataset.classes[index];
   }
   return {
-    images: tf.tensor4d(images, [n, SPRITE_HEIGHT, SPRITE_WIDTH, SPRITE_CHANNELS]),
-    labels: dataset.source.labels === null ? (tf.zeros([n, SPRITE_CLASSES]) as tf.Tensor2D) : oneHotContexts(classes),
+    images: tf.tensor4d(images, [n, ...imageShapeOf(dataset)]),
+    labels: dataset.source.labels === null ? (tf.zeros([n, classCount]) as tf.Tensor2D) : oneHotContexts(classes, classCount),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Data: .npy I/O, the sprite data set and its batches, and the procedural sprite generator. */
+/** Data: .npy I/O, the sprite data set and its batches, the procedural sprite generator, and the 28x28 sets (MNIST, textures). */
 export { formatNpy, formatShape, parseNpy, parseNpyHeader, readNpy, readNpyHeader, shapeSize, writeNpy, type NpyArray, type NpyData, type NpyDtype, type NpyHeader } from "./npy";
 export {
   SPRITE_CHANNELS,
@@ -7,7 +7,11 @@ export {
   SPRITE_PIXELS,
   SPRITE_WIDTH,
   countClasses,
+  classCountOf,
   fingerprint,
+  imageDatasetFromArrays,
+  imageShapeOf,
+  loadImageDataset,
   loadImagesOnlyDataset,
   loadSpriteDataset,
   oneHotContexts,
@@ -37,3 +41,23 @@ export {
 } from "./spriteFiles";
 export { SPRITE_BYTES, SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 export { COURSE_BASE_COUNT, COURSE_CLASS_PERMILLE, COURSE_VARIANTS_PER_BASE, SPRITE_CLASS_NAMES, balancedClassCounts } from "./sprites/classes";
+export {
+  IMAGE_SET_MANIFEST_FILE,
+  IMAGE_SET_PARTS,
+  encodeImageSet,
+  ensureImageSet,
+  imageSetFileNames,
+  loadImageSet,
+  readImageSetManifest,
+  writeImageSet,
+  type ImageSetManifest,
+  type ImageSetOptions,
+  type ImageSetPart,
+  type ImageSetPartName,
+  type ImageSetSpec,
+} from "./imageSetFiles";
+export { checkIdxPair, parseIdx, readIdx, type IdxArray } from "./mnist/idx";
+export { DEFAULT_MNIST_DIR, MNIST_CLASS_NAMES, MNIST_SET, MNIST_SIZE, ensureMnist, loadMnist, mnistIdxFolder, readMnistPart } from "./mnist/mnistSet";
+export { TEXTURE_CLASS_NAMES, TEXTURE_GENERATOR_VERSION, TEXTURE_SIZE, generateTextureSet, renderTexture, type TextureSet, type TextureSetOptions } from "./textures/generate";
+export { DEFAULT_TEXTURE_DIR, TEXTURE_SET, ensureTextures, loadTextures } from "./textures/textureSet";
+export { IMAGE_SETS, loadNamedImageSet, type ImageSetName } from "./namedImageSets";

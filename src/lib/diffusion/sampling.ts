@@ -8,14 +8,17 @@ import { yieldToEventLoop } from "../eventLoop";
 import { type Schedule } from "./schedule";
 import { reverseChainCoefficients } from "./posterior";
 import { ddimStep, ddpmStep, posteriorStep } from "./steps";
+import { seededNormal } from "../seededNormal";
 
 /**
- * Anything that predicts eps from (x_t, t / T, context): ContextUnet, or a test's oracle. A model
- * with a learned variance (learnsVariance true) also gives v, its per-pixel interpolation between
- * log betaTilde (v = 0) and log beta (v = 1) (Nichol & Dhariwal 2021, eq. 15).
+ * Anything that predicts eps from (x_t, t / T, context): ContextUnet, AttentionUnet, or a test's
+ * oracle. A model with a learned variance (learnsVariance true) also gives v, its per-pixel
+ * interpolation between log betaTilde (v = 0) and log beta (v = 1) (Nichol & Dhariwal 2021, eq. 15).
+ * A model that states its imageShape [H, W, C] samples at that size when the start does not say.
  */
 export interface NoiseModel {
   predictNoise(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): tf.Tensor4D;
+  readonly imageShape?: readonly [number, number, number];
   readonly learnsVariance?: boolean;
   predictNoiseAndVariance?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): { noise: tf.Tensor4D; v: tf.Tensor4D };
 }
@@ -31,7 +34,10 @@ export interface Prediction {
   v: tf.Tensor4D | null;
 }
 
-/** Where sampling starts: given noise x_T (not disposed), or `count` images drawn from `seed`. */
+/**
+ * Where sampling starts: given noise x_T (not disposed), or `count` images drawn from `seed`, of
+ * `imageShape` [H, W, C] (default: the model's imageShape, else the sprites' [16, 16, 3]).
+ */
 export type SamplerStart = tf.Tensor4D | { count: number; seed: number; imageShape?: [number, number, number] };
 
 export interface StepProgress {
@@ -98,17 +104,17 @@ export const DEFAULT_DDIM_STEPS = 25;
  * Each (seed, t) with t < 100003 has its own stream. The caller owns the tensor.
  */
 export function stepNoise(shape: [number, number, number, number], seed: number, t: number): tf.Tensor4D {
-  return tf.randomNormal(shape, 0, 1, "float32", seed * 100003 + t + 1) as tf.Tensor4D;
+  return seededNormal<tf.Rank.R4>(shape, seed * 100003 + t + 1);
 }
 
-function initialNoise(start: SamplerStart): tf.Tensor4D {
+function initialNoise(start: SamplerStart, model: NoiseModel): tf.Tensor4D {
   if (start instanceof tf.Tensor) {
     if (start.rank !== 4) throw new Error(`Sampler start noise has shape [${start.shape}], expected [N, H, W, C].`);
     return start.clone();
   }
-  const { count, seed, imageShape = [16, 16, 3] } = start;
+  const { count, seed, imageShape = model.imageShape ?? [16, 16, 3] } = start;
   if (!Number.isInteger(count) || count < 1) throw new Error(`Sampler: count must be a positive integer, got ${count}.`);
-  return tf.randomNormal([count, ...imageShape], 0, 1, "float32", seed) as tf.Tensor4D;
+  return seededNormal<tf.Rank.R4>([count, ...imageShape], seed);
 }
 
 function checkContext(context: tf.Tensor2D | null, n: number): void {
@@ -165,7 +171,7 @@ async function runSampler(
     withVariance ? model.predictNoiseAndVariance!(x, t / schedule.T, context) : { noise: model.predictNoise(x, t / schedule.T, context), v: null };
   const seed = stepNoiseSeed(start, options, drawsNoise);
   const saveFrame = options.saveFrame ?? defaultSaveFrame;
-  let x = initialNoise(start);
+  let x = initialNoise(start, model);
   const kept: tf.Tensor4D[] = [];
   const frameSteps: number[] = [];
   let stepsTaken = 0;

@@ -15,6 +15,7 @@ import { deriveSeed } from "../data/sprites/prng";
 import { editingChain } from "./editingChain";
 import { type EditLoopOptions, type EditResult, runEditLoop } from "./editLoop";
 import { replacementMoves } from "./repaintSchedule";
+import { seededNormal } from "../seededNormal";
 
 export interface ImageToImageOptions extends SamplerChoice, GuidanceChoice, Omit<EditLoopOptions, "seed"> {
   /** How far to noise the input, 0..T: 0 returns it unchanged, T ignores it. */
@@ -48,7 +49,7 @@ export async function imageToImage(
   checkGuidanceChoice(options, context, images.shape[0]);
   const chain = editingChain(options, schedule, options.t0);
   const steps = Array(images.shape[0]).fill(options.t0);
-  const start = tf.tidy(() => addNoise(schedule, images, steps, tf.randomNormal(images.shape, 0, 1, "float32", deriveSeed(options.seed, 7)) as tf.Tensor4D));
+  const start = tf.tidy(() => addNoise(schedule, images, steps, seededNormal<tf.Rank.R4>(images.shape, deriveSeed(options.seed, 7))));
   try {
     return await runEditLoop(guidedModel(model, schedule, options), schedule, chain, start, context, replacementMoves(chain.timesteps.length - 1), null, options);
   } finally {

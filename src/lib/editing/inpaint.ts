@@ -19,6 +19,7 @@ import { editingChain } from "./editingChain";
 import { type EditLoopOptions, type EditResult, type PasteKnown, runEditLoop } from "./editLoop";
 import { type InpaintMask, checkMaskFits, maskTensor } from "./masks";
 import { type ChainMove, type RepaintJumps, checkRepaintJumps, repaintMoves, replacementMoves } from "./repaintSchedule";
+import { seededNormal } from "../seededNormal";
 
 export type InpaintMethod = "replace" | "repaint";
 export const INPAINT_METHODS: readonly InpaintMethod[] = Object.freeze(["replace", "repaint"]);
@@ -78,7 +79,7 @@ export async function inpaint(
   const moves = inpaintMoves(options.method, chain.timesteps.length - 1, options.repaint);
   const known = maskTensor(mask, 1);
   const unknown = tf.tidy(() => tf.sub(1, known)) as tf.Tensor4D;
-  const start = tf.randomNormal(images.shape, 0, 1, "float32", options.seed) as tf.Tensor4D;
+  const start = seededNormal<tf.Rank.R4>(images.shape, options.seed);
   // eq. 8: the known pixels at step t are a fresh draw of q(x_t | x_0); eq. 9 joins the two parts.
   const pasteKnown: PasteKnown = (x, t, noise) => {
     const noisedOriginal = tf.add(tf.mul(images, schedule.sqrtAlphaBar[t]), tf.mul(noise, schedule.sqrtOneMinusAlphaBar[t]));

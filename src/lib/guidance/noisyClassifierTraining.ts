@@ -15,6 +15,7 @@ import { yieldToEventLoop } from "../metrics/classifier";
 import { type ClassifierEpochReport, type ClassifierTrainConfig, crossEntropy } from "../metrics/classifierTraining";
 import { Adam } from "../train/adam";
 import type { NoisySpriteClassifier } from "./noisyClassifier";
+import { seededNormal } from "../seededNormal";
 
 /** Epochs, batch size, peak learning rate (decayed linearly to 0) and seed, as the metric classifier's. */
 export type NoisyClassifierTrainConfig = ClassifierTrainConfig;
@@ -41,7 +42,7 @@ export interface NoisyClassifierTrainHooks {
 export function noisyClassifierDraws(seed: number, T: number, globalStep: number, imageShape: [number, number, number, number]): { t: Int32Array; noise: tf.Tensor4D } {
   const rng = new Prng(deriveSeed(seed, 0x7c1a, globalStep));
   const t = Int32Array.from({ length: imageShape[0] }, () => rng.int(T + 1));
-  const noise = tf.randomNormal(imageShape, 0, 1, "float32", deriveSeed(seed, 0x7c1b, globalStep)) as tf.Tensor4D;
+  const noise = seededNormal<tf.Rank.R4>(imageShape, deriveSeed(seed, 0x7c1b, globalStep));
   return { t, noise };
 }
 
@@ -198,7 +199,7 @@ export async function accuracyPerTBand(
       const t = Array.from({ length: size }, () => band.from + rng.int(band.to - band.from + 1));
       const predicted = tf.tidy(() => {
         const x0 = tf.slice(heldOut.images, [start, 0, 0, 0], [size, -1, -1, -1]);
-        const noise = tf.randomNormal(x0.shape, 0, 1, "float32", deriveSeed(seed, 0xba2e, b, start)) as tf.Tensor4D;
+        const noise = seededNormal<tf.Rank.R4>(x0.shape, deriveSeed(seed, 0xba2e, b, start));
         const xt = addNoise(schedule, x0, t, noise);
         return tf.argMax(classifier.forward(xt, tf.div(tf.tensor1d(t, "float32"), schedule.T) as tf.Tensor1D), 1);
       });

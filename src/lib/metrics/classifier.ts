@@ -9,6 +9,12 @@
  *   conv3 3x3 32->64, BN, ReLU, flatten         -> [N, 1024]
  *   features: Linear 1024->64, ReLU             -> [N, 64]   the penultimate features (SFD)
  *   logits:   Linear 64->5                      -> [N, 5]    classes 0 hero .. 4 side-facing
+ *
+ * The same code measures the 28x28 sets (MNIST: 1 channel, 10 classes; textures: 3 channels, 6)
+ * through the config (imageSetClassifierConfig in imageSetClassifier.ts): `height` 28,
+ * `inChannels` and `classes` of the set, and `finalPool`, one more 2x2 max pool after conv3
+ * (7x7 -> 3x3, flooring), so the features layer reads 3*3*64 = 576 values instead of 7*7*64 = 3136
+ * (37 thousand weights instead of 200 thousand; about 60 thousand parameters, 0.24 MB, in all).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { checkImageBatch } from "../model/imageBatch";
@@ -24,16 +30,22 @@ import {
 import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
 
 export interface SpriteClassifierConfig {
-  /** Image height = width (16), divisible by 4. */
+  /** Image height = width (16; 28 for the 28x28 sets), divisible by 4. */
   height: number;
-  /** Image channels (3, RGB). */
+  /** Image channels (3, RGB; 1 for MNIST). */
   inChannels: number;
   /** Output channels of conv1, conv2, conv3. */
   channels: [number, number, number];
   /** Width of the penultimate feature layer (the vectors SFD fits Gaussians to). */
   featureSize: number;
-  /** Number of classes (5, as the course's labels). */
+  /** Number of classes (5, as the course's labels; 10 for MNIST, 6 for the textures). */
   classes: number;
+  /**
+   * A third 2x2 max pool after conv3 (false for the sprites, whose shipped classifier has none):
+   * the flatten is then floor(height / 8)^2 * conv3 channels wide. Saved configs without the
+   * field are read as false.
+   */
+  finalPool: boolean;
 }
 
 export const DEFAULT_CLASSIFIER_CONFIG: Readonly<SpriteClassifierConfig> = Object.freeze({
@@ -42,11 +54,17 @@ export const DEFAULT_CLASSIFIER_CONFIG: Readonly<SpriteClassifierConfig> = Objec
   channels: [16, 32, 64] as [number, number, number],
   featureSize: 64,
   classes: 5,
+  finalPool: false,
 });
+
+/** Side of conv3's output as the features layer sees it: height / 4, or floor(height / 8) after the final pool. */
+function flatSide(c: SpriteClassifierConfig): number {
+  return c.finalPool ? Math.floor(c.height / 8) : c.height / 4;
+}
 
 function architecture(c: SpriteClassifierConfig): ParameterSpec[] {
   const [c1, c2, c3] = c.channels;
-  const flat = (c.height / 4) * (c.height / 4) * c3;
+  const flat = flatSide(c) * flatSide(c) * c3;
   return [
     ...convSpecs("conv1", c.inChannels, c1, 3),
     ...batchNormSpecs("bn1", c1),
@@ -79,7 +97,7 @@ export class SpriteClassifier {
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
   }
 
-  /** Trainable scalars (about 90 thousand for the default configuration). */
+  /** Trainable scalars (about 90 thousand for the default configuration, 60 thousand for the 28x28 ones). */
   get parameterCount(): number {
     return this.parameters.trainableCount();
   }
@@ -117,7 +135,7 @@ export class SpriteClassifier {
       const clipped = tf.clipByValue(x, -1, 1) as tf.Tensor4D;
       const h1 = tf.maxPool(block(clipped, "conv1", "bn1"), 2, 2, "valid");
       const h2 = tf.maxPool(block(h1, "conv2", "bn2"), 2, 2, "valid");
-      const h3 = block(h2, "conv3", "bn3");
+      const h3 = this.config.finalPool ? tf.maxPool(block(h2, "conv3", "bn3"), 2, 2, "valid") : block(h2, "conv3", "bn3");
       const flat = tf.reshape(h3, [x.shape[0], -1]) as tf.Tensor2D;
       const features = tf.relu(applyLinear(p, "features", flat)) as tf.Tensor2D;
       return { features, logits: applyLinear(p, "logits", features), statUpdates };
@@ -177,8 +195,8 @@ export interface Classification {
 }
 
 /**
- * Runs the classifier over `images` [N, 16, 16, 3] in batches (to bound memory), reading back the
- * predicted classes and features. Disposes everything it makes; `images` stays the caller's.
+ * Runs the classifier over `images` [N, H, H, C] (its size: the sprites' [N, 16, 16, 3]) in
+ * batches (to bound memory), reading back the predicted classes and features. Disposes everything it makes; `images` stays the caller's.
  */
 export async function classifyImages(classifier: SpriteClassifier, images: tf.Tensor4D, batchSize = 500): Promise<Classification> {
   const count = images.shape[0];

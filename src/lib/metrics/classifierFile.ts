@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath } from "../data/projectRoot";
 import { type TensorIndex, commitManifest, readTensorFile, writeTensorFile } from "../train/tensorFile";
+import type { ImageSetName } from "../data/namedImageSets";
 import { SpriteClassifier, type SpriteClassifierConfig } from "./classifier";
 import type { ClassifierEpochReport, ClassifierScore, ClassifierTrainConfig } from "./classifierTraining";
 
@@ -30,7 +31,22 @@ export interface ClassifierManifest {
   training: { config: ClassifierTrainConfig; history: ClassifierEpochReport[]; backend: string };
   /** Its score on the held-out split, measured when it was saved. */
   heldOutScore: ClassifierScore;
+  /**
+   * Only for a classifier of a named 28x28 set (models/classifier-<set>): which set, the
+   * fingerprints of the train part it trained on and the test part it was scored and measures
+   * against, and the Frechet distances measured when it was saved (see imageSetFrechet.ts).
+   * `data` then describes the train part (variantsPerBase 1) and `split` the test part (groupSize 1).
+   */
+  imageSet?: ImageSetClassifierRecord;
   tensors: TensorIndex;
+}
+
+export interface ImageSetClassifierRecord {
+  name: ImageSetName;
+  trainFingerprint: string;
+  testFingerprint: string;
+  /** Real-vs-real floor: two disjoint draws of n test images (seeded order), and test images against clipped Gaussian noise. */
+  frechet: { n: number; seed: number; floor: number; noise: number };
 }
 
 /** Writes the classifier's weights and `fields` into `dir` (relative to the project root). */
@@ -50,6 +66,7 @@ export async function saveClassifier(dir: string, classifier: SpriteClassifier, 
     split: fields.split,
     training: fields.training,
     heldOutScore: fields.heldOutScore,
+    ...(fields.imageSet ? { imageSet: fields.imageSet } : {}),
     tensors,
   };
   commitManifest(folder, MANIFEST, manifest);

@@ -129,9 +129,9 @@ export interface ClassifierScore {
   count: number;
   /** Share classified right. */
   accuracy: number;
-  /** confusion[true][predicted] = how many sprites of class `true` were predicted `predicted`. */
+  /** confusion[true][predicted] = how many samples of class `true` were predicted `predicted`. */
   confusion: number[][];
-  /** Per class: the share of its sprites classified right (recall). */
+  /** Per class: the share of its samples classified right (recall). */
   perClassAccuracy: number[];
 }
 
@@ -145,7 +145,10 @@ export function confusionMatrix(trueClasses: ArrayLike<number>, predicted: Array
   return matrix;
 }
 
-/** Scores the classifier on the samples `indices` of `dataset`, in batches of `batchSize`. */
+/**
+ * Scores the classifier on the samples `indices` of `dataset` (images of the classifier's size,
+ * labels of its classes: the sprites or a 28x28 set), in batches of `batchSize`.
+ */
 export async function scoreClassifier(classifier: SpriteClassifier, dataset: SpriteDataset, indices: ArrayLike<number>, batchSize = 1000): Promise<ClassifierScore> {
   const predicted = new Uint8Array(indices.length);
   for (let start = 0; start < indices.length; start += batchSize) {
@@ -156,7 +159,7 @@ export async function scoreClassifier(classifier: SpriteClassifier, dataset: Spr
     tf.dispose([images, labels]);
   }
   const trueClasses = Uint8Array.from({ length: indices.length }, (_, i) => dataset.classes[indices[i]]);
-  const confusion = confusionMatrix(trueClasses, predicted);
+  const confusion = confusionMatrix(trueClasses, predicted, classifier.config.classes);
   const right = confusion.reduce((sum, row, c) => sum + row[c], 0);
   const perClassAccuracy = confusion.map((row, c) => row[c] / Math.max(1, row.reduce((a, b) => a + b, 0)));
   return { count: indices.length, accuracy: right / indices.length, confusion, perClassAccuracy };

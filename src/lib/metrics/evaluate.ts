@@ -8,7 +8,6 @@
  * means something only next to the floor for the same n.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { SPRITE_CLASSES } from "../data/dataset";
 import { type SpriteClassifier, classifyImages } from "./classifier";
 import { confusionMatrix } from "./classifierTraining";
 import { type GaussianFit, fitGaussian, frechetDistance } from "./frechet";
@@ -74,18 +73,20 @@ export interface ContextAccuracy {
 /**
  * Context accuracy of `samples` [N, 16, 16, 3] drawn with one-hot contexts whose classes are
  * `intendedClasses` (length N, each 0..4): per class, the share the classifier assigns to it.
+ * The same for a 28x28 set with its classifier: [N, 28, 28, C] samples, classes 0..K-1.
  */
 export async function contextAccuracy(classifier: SpriteClassifier, samples: tf.Tensor4D, intendedClasses: ArrayLike<number>): Promise<ContextAccuracy> {
   const n = samples.shape[0];
+  const classCount = classifier.config.classes;
   if (intendedClasses.length !== n) {
     throw new Error(`contextAccuracy: ${n} samples but ${intendedClasses.length} intended classes; pass the class of each sample's one-hot context.`);
   }
   for (let i = 0; i < n; i++) {
     const c = intendedClasses[i];
-    if (!Number.isInteger(c) || c < 0 || c >= SPRITE_CLASSES) throw new Error(`contextAccuracy: intended class ${c} of sample ${i} is not a class index 0..${SPRITE_CLASSES - 1}.`);
+    if (!Number.isInteger(c) || c < 0 || c >= classCount) throw new Error(`contextAccuracy: intended class ${c} of sample ${i} is not a class index 0..${classCount - 1}.`);
   }
   const { classes } = await classifyImages(classifier, samples);
-  const confusion = confusionMatrix(intendedClasses, classes);
+  const confusion = confusionMatrix(intendedClasses, classes, classCount);
   const counts = confusion.map((row) => row.reduce((a, b) => a + b, 0));
   const right = confusion.reduce((sum, row, c) => sum + row[c], 0);
   return { perClass: confusion.map((row, c) => (counts[c] > 0 ? row[c] / counts[c] : null)), counts, overall: right / n, confusion };
@@ -94,7 +95,7 @@ export async function contextAccuracy(classifier: SpriteClassifier, samples: tf.
 /** Share of `samples` the classifier assigns to each class (what an unconditional model draws). */
 export async function classShares(classifier: SpriteClassifier, samples: tf.Tensor4D): Promise<number[]> {
   const { classes, count } = await classifyImages(classifier, samples);
-  const shares = new Array<number>(SPRITE_CLASSES).fill(0);
+  const shares = new Array<number>(classifier.config.classes).fill(0);
   for (const c of classes) shares[c] += 1 / count;
   return shares;
 }

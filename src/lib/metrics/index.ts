@@ -1,4 +1,4 @@
-/** Metrics: the sprite classifier, the sprite Frechet distance (SFD), context accuracy, diversity, the likelihood in bits/dim. */
+/** Metrics: the sprite classifier (and its 28x28 sets' twins), the sprite Frechet distance (SFD) and the 28x28 sets' FD, context accuracy, diversity, the likelihood in bits/dim. */
 export { DEFAULT_CLASSIFIER_CONFIG, SpriteClassifier, classifyImages, type Classification, type ClassifierOutput, type SpriteClassifierConfig } from "./classifier";
 export {
   DEFAULT_CLASSIFIER_TRAINING,
@@ -11,7 +11,10 @@ export {
   type ClassifierTrainConfig,
   type ClassifierTrainHooks,
 } from "./classifierTraining";
-export { CLASSIFIER_FORMAT, DEFAULT_CLASSIFIER_DIR, loadClassifier, readClassifierManifest, saveClassifier, type ClassifierManifest } from "./classifierFile";
+export { CLASSIFIER_FORMAT, DEFAULT_CLASSIFIER_DIR, loadClassifier, readClassifierManifest, saveClassifier, type ClassifierManifest, type ImageSetClassifierRecord } from "./classifierFile";
+export { IMAGE_SET_NAMES, checkClassifierFits, checkImageSetName, checkImagesFit, imageSetClassifierConfig, imageSetClassifierDir, imageSetPart, loadImageSetClassifier } from "./imageSetClassifier";
+export { clippedNoiseImages, frechetAgainstTestSet, testImages, type ImageSetFrechetReport, type TestImages } from "./imageSetFrechet";
+export { evaluateImageSetModel, type ImageSetModelEvaluation, type ImageSetModelEvaluationOptions } from "./imageSetModelEvaluation";
 export { CLASSIFIER_SPLIT, SPRITE_SET_DIRS, heldOutRealSprites, realSpriteSet, type RealSpriteSet, type RealSprites } from "./realSprites";
 export { checkSymmetric, multiply, sqrtPsd, symmetricEigen, traceSqrtPsd, type SymmetricEigen } from "./symmetricEigen";
 export { fitGaussian, frechetDistance, type GaussianFit } from "./frechet";

@@ -18,6 +18,7 @@ import { yieldToEventLoop } from "../eventLoop";
 import type { CheckpointManifest } from "../train/checkpoint";
 import { type RealSpriteSet, type RealSprites, heldOutRealSprites, realSpriteSet } from "./realSprites";
 import { diffusionTrainingSet } from "./trainingSet";
+import { seededNormal } from "../seededNormal";
 
 export interface VariationalBoundOptions {
   /** Seed of the x_t draws: the same seed gives the same eps at every t (boundNoise). */
@@ -65,7 +66,7 @@ export interface VariationalBound {
  * the batch size. The caller owns the tensor.
  */
 export function boundNoise(shape: [number, number, number, number], seed: number, t: number): tf.Tensor4D {
-  return tf.randomNormal(shape, 0, 1, "float32", deriveSeed(seed, 0xb0d, t)) as tf.Tensor4D;
+  return seededNormal<tf.Rank.R4>(shape, deriveSeed(seed, 0xb0d, t));
 }
 
 /** Throws unless x0 is a non-empty NHWC batch in [-1, 1] (the decoder's pixel bins live there). */

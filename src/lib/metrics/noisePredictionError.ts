@@ -11,6 +11,7 @@ import { deriveSeed } from "../data/sprites/prng";
 import { addNoise } from "../diffusion/forward";
 import { type Schedule, checkStep } from "../diffusion/schedule";
 import type { NoiseModel } from "../diffusion/sampling";
+import { seededNormal } from "../seededNormal";
 
 export interface StepError {
   t: number;
@@ -42,7 +43,7 @@ export async function noisePredictionErrorByStep(
       const batchSum = tf.tidy(() => {
         const x0 = tf.slice(images, [start], [size]) as tf.Tensor4D;
         const c = context ? (tf.slice(context, [start], [size]) as tf.Tensor2D) : null;
-        const noise = tf.randomNormal(x0.shape, 0, 1, "float32", deriveSeed(options.seed, t, start)) as tf.Tensor4D;
+        const noise = seededNormal<tf.Rank.R4>(x0.shape, deriveSeed(options.seed, t, start));
         const xt = addNoise(schedule, x0, new Array<number>(size).fill(t), noise);
         return tf.sum(tf.square(tf.sub(noise, model.predictNoise(xt, t / schedule.T, c))));
       });

@@ -107,6 +107,16 @@ export class ContextUnet {
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
   }
 
+  /** [height, width, channels] of its images (the course's [16, 16, 3]). */
+  get imageShape(): readonly [number, number, number] {
+    return [this.config.height, this.config.height, this.config.inChannels];
+  }
+
+  /** Length of the context vector, nContext (the course's 5 classes). */
+  get contextSize(): number {
+    return this.config.nContext;
+  }
+
   /** Does the model predict its reverse variance too (outChannels = 2 * inChannels)? */
   get learnsVariance(): boolean {
     return this.config.outChannels === 2 * this.config.inChannels;

@@ -8,6 +8,7 @@ import { type NoiseModel, type SampleResult, type SamplerOptions, type SamplerSt
 import { type GuidanceChoice, type SamplerChoice, modelEvaluations, sample, samplerLabel } from "../diffusion/samplers";
 import type { Schedule } from "../diffusion/schedule";
 import type { EditLoopOptions, EditResult } from "../editing/editLoop";
+import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import type { StepReport, Trainer } from "../train/trainer";
 import { type ProgressBar, progressBar } from "./progress";
 import { watchForStop } from "./stop";
@@ -99,7 +100,7 @@ export interface TrainingRun {
 }
 
 /** Runs `trainer` to its end (or the stop button) with a progress bar showing loss and rate. */
-export async function trainWithProgress(trainer: Trainer, onStep?: (report: StepReport) => void): Promise<TrainingRun> {
+export async function trainWithProgress(trainer: Trainer<TrainableNoiseModel>, onStep?: (report: StepReport) => void): Promise<TrainingRun> {
   const total = trainer.config.epochs * trainer.stepsPerEpoch;
   const bar = progressBar({ total, label: "training", imagesPerStep: trainer.config.batchSize });
   const stop = watchForStop();

@@ -1,6 +1,7 @@
 /**
  * Checkpoints: a folder with `manifest.json` (architecture, schedule, training position and
- * config, data fingerprint, backend, library version, and the index of every tensor) and one
+ * config, data fingerprint, backend, library version, the DDPM config file of a run trained from
+ * one, and the index of every tensor) and one
  * binary file of little-endian float32 tensors that the manifest names and hashes.
  *
  * Saving is atomic: the new tensor file is written under a new name (temporary file, fsync,
@@ -9,8 +10,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DdpmConfig } from "../config/ddpmConfig";
 import type { ScheduleConfig } from "../diffusion/schedule";
-import type { ContextUnetConfig } from "../model/contextUnet";
+import type { ModelArchitecture } from "../model/architecture";
 import type { WeightMap } from "../model/parameters";
 import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile } from "./tensorFile";
 import type { TrainConfig } from "./config";
@@ -32,11 +34,14 @@ export interface CheckpointManifest {
   formatVersion: number;
   libraryVersion: string;
   createdAt: string;
-  architecture: { name: "ContextUnet"; config: ContextUnetConfig; parameterCount: number };
+  /** Which network and its configuration (a tagged union: ContextUnet or AttentionUnet). */
+  architecture: ModelArchitecture & { parameterCount: number };
   schedule: ScheduleConfig;
   /** timestepHistory: the importance sampler's last losses per t (runs with importance-sampled t only). */
   training: (TrainingPosition & { config: TrainConfig; history: EpochReport[]; timestepHistory?: number[][] }) | null;
   data: { fingerprint: string; count: number; source: string } | null;
+  /** The whole config file a run of `npm run train -- --config FILE` was trained with (absent otherwise). */
+  ddpmConfig?: DdpmConfig;
   backend: string;
   tensors: { file: string; sha256: string; entries: TensorEntry[] };
 }

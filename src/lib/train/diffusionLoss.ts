@@ -11,8 +11,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { boundTerms, stopGradient } from "../diffusion/boundTerms";
 import { addNoise } from "../diffusion/forward";
 import type { Schedule } from "../diffusion/schedule";
-import type { ContextUnet } from "../model/contextUnet";
 import type { RunningStatUpdate } from "../model/layers";
+import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import type { LossKind } from "./config";
 
 export interface NoisingDraw {
@@ -32,8 +32,9 @@ export interface Objective {
 /**
  * The loss with the model in training mode (BatchNorm on batch statistics). Use it inside
  * tf.variableGrads through a closure that returns `loss` and hands the rest out.
- * @param x0         [N, 16, 16, 3] clean images in [-1, 1].
- * @param context    [N, 5] contexts (already with dropout applied), or null for the unconditional model.
+ * @param model      any TrainableNoiseModel (ContextUnet, AttentionUnet).
+ * @param x0         [N, H, W, C] clean images in [-1, 1] (the model's image shape; the sprites' [N, 16, 16, 3]).
+ * @param context    [N, K] contexts (already with dropout applied; the sprites' K = 5), or null for no context.
  * @param objective  default { loss: "simple" }: the course's L_simple, mean over batch and pixels.
  * @returns          the scalar loss (the caller owns it); perImage [N], each image's unweighted loss
  *                   (kept, caller disposes; absent on the course's plain path), for the importance
@@ -41,7 +42,7 @@ export interface Objective {
  *                   commit (commitStatUpdates) or discard them.
  */
 export function diffusionLoss(
-  model: ContextUnet,
+  model: TrainableNoiseModel,
   schedule: Schedule,
   x0: tf.Tensor4D,
   context: tf.Tensor2D | null,

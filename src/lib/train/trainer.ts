@@ -13,6 +13,7 @@ import { sampleDdim } from "../diffusion/sampling";
 import { type Schedule, courseSchedule } from "../diffusion/schedule";
 import type { ContextUnet } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
+import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import { yieldToEventLoop } from "../eventLoop";
 import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../model/layers";
 import { Adam } from "./adam";
@@ -20,11 +21,12 @@ import { type TrainConfig, learningRateAt, resolveTrainConfig } from "./config";
 import { diffusionLoss } from "./diffusionLoss";
 import { WeightAverage } from "./ema";
 import { ImportanceTimestepSampler } from "./timestepSampler";
+import { seededNormal } from "../seededNormal";
 
 /** What the trainer reads: N samples, fetched as tensors by index. */
 export interface TrainingData {
   readonly count: number;
-  /** Images [B, 16, 16, 3] in [-1, 1] and one-hot labels [B, 5] for these indices; caller-owned. */
+  /** Images [B, H, W, C] in [-1, 1] (the sprites' [B, 16, 16, 3]) and one-hot labels [B, K] (the sprites' K = 5) for these indices; caller-owned. */
   batch(indices: Int32Array): { images: tf.Tensor4D; labels: tf.Tensor2D };
 }
 
@@ -57,15 +59,15 @@ export interface EpochReport {
   learningRate: number;
 }
 
-export interface TrainHooks {
+export interface TrainHooks<M extends TrainableNoiseModel = TrainableNoiseModel> {
   onStep?: (report: StepReport) => void | Promise<void>;
   /** Awaited after each epoch (save a checkpoint or draw samples here). */
-  onEpoch?: (report: EpochReport, trainer: Trainer) => void | Promise<void>;
+  onEpoch?: (report: EpochReport, trainer: Trainer<M>) => void | Promise<void>;
   /** Checked between steps; true stops training after the current step. */
   shouldStop?: () => boolean;
   /**
-   * Every config.sampleEvery epochs: DDIM-25 samples [N, 16, 16, 3] from fixed noise (8 per
-   * class with context, else 32), so grids from different epochs compare like for like; drawn
+   * Every config.sampleEvery epochs: DDIM-25 samples [N, H, W, C] (the model's image shape) from
+   * fixed noise (8 per class with context, else 32), so grids from different epochs compare like for like; drawn
    * with the EMA weights when the run keeps an average (what the commands load by default).
    * The trainer disposes `samples` after the hook returns.
    */
@@ -104,12 +106,16 @@ export function trainingDraws(
   const t = importance ? importance.t : Int32Array.from({ length: n }, () => 1 + rng.int(T));
   const keep = Float32Array.from({ length: n }, () => (rng.nextUint32() / 2 ** 32 < contextDropout ? 0 : 1));
   const noiseSeed = deriveSeed(seed, 0x0153, globalStep);
-  const noise = tf.randomNormal(imageShape as [number, number, number, number], 0, 1, "float32", noiseSeed) as tf.Tensor4D;
+  const noise = seededNormal<tf.Rank.R4>(imageShape as [number, number, number, number], noiseSeed);
   const context = useContext ? tf.tidy(() => tf.mul(labels, tf.tensor2d(keep, [n, 1])) as tf.Tensor2D) : null;
   return { t, weights: importance ? importance.weights : null, noise, context };
 }
 
-export class Trainer {
+/**
+ * Trains any TrainableNoiseModel: the course's ContextUnet (the default type) or the attention
+ * UNet; image shape and context length come from the model and the data.
+ */
+export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
   readonly config: TrainConfig;
   readonly position: TrainingPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
   readonly history: EpochReport[] = [];
@@ -121,17 +127,21 @@ export class Trainer {
 
   /** The trainer owns its optimizer state and EMA (dispose() frees them), not the model. */
   constructor(
-    readonly model: ContextUnet,
+    readonly model: M,
     readonly data: TrainingData,
     config: Partial<TrainConfig> = {},
     readonly schedule: Schedule = courseSchedule,
   ) {
     this.config = resolveTrainConfig(config);
+    const channels = model.imageShape[2];
     if ((this.config.variance === "learned") !== model.learnsVariance) {
       throw new Error(
         `Trainer: the config says variance "${this.config.variance}" but the model ${model.learnsVariance ? "predicts" : "does not predict"} a variance ` +
-          `(outChannels = ${model.config.outChannels}); build the model with outChannels = ${this.config.variance === "learned" ? 2 * model.config.inChannels : model.config.inChannels}.`,
+          `(outChannels = ${model.learnsVariance ? 2 * channels : channels}); build the model with outChannels = ${this.config.variance === "learned" ? 2 * channels : channels}.`,
       );
+    }
+    if (this.config.useContext && model.contextSize === 0) {
+      throw new Error("Trainer: the config says useContext, but the model is unconditional (it takes no context vector); train it with useContext false.");
     }
     this.timestepSampler = this.config.timesteps === "importance" ? new ImportanceTimestepSampler(schedule.T) : null;
     const store = model.parameters;
@@ -151,7 +161,7 @@ export class Trainer {
   }
 
   /** Trains until the configured epochs are done or hooks.shouldStop() says stop. */
-  async run(hooks: TrainHooks = {}): Promise<{ completed: boolean }> {
+  async run(hooks: TrainHooks<M> = {}): Promise<{ completed: boolean }> {
     while (!this.finished) {
       const { epoch } = this.position;
       const order = epochOrder(this.data.count, this.config.seed, epoch);
@@ -232,14 +242,15 @@ export class Trainer {
     return loss;
   }
 
-  /** DDIM-25 from the seed's fixed noise: 8 per class (context model) or 32 (unconditional), from the EMA weights if kept. */
+  /** DDIM-25 from the seed's fixed noise, at the model's image shape: 8 per class (context model) or 32 (unconditional), from the EMA weights if kept. */
   private async sampleGrid(): Promise<tf.Tensor4D> {
-    const classes = this.model.config.nContext;
+    const classes = this.model.contextSize;
     const count = this.config.useContext ? 8 * classes : 32;
     const context = this.config.useContext
       ? oneHotContexts(Array.from({ length: count }, (_, i) => i % classes), classes)
       : null;
-    const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b) };
+    const [height, width, channels] = this.model.imageShape;
+    const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b), imageShape: [height, width, channels] as [number, number, number] };
     const draw = async () => (await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false })).samples;
     try {
       return this.average ? await this.average.withAveragedWeights(draw) : await draw();

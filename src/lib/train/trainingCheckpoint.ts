@@ -1,15 +1,19 @@
 /**
- * Checkpoints of models and of training runs: save a Trainer, load a model by its manifest,
- * resume a Trainer. Loading checks the manifest against what it is asked to fill and names
- * every difference.
+ * Checkpoints of models and of training runs: save a Trainer, load a model by its manifest
+ * (whichever architecture it names), resume a Trainer. Loading checks the manifest against what
+ * it is asked to fill and names every difference.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PROJECT_ROOT } from "../data/projectRoot";
 import { type Schedule, scheduleFromConfig } from "../diffusion/schedule";
+import type { DdpmConfig } from "../config/ddpmConfig";
 import { isModelFile, loadModelFile } from "../interop/modelFile";
-import { ContextUnet, resolveUnetConfig } from "../model/contextUnet";
+import { architectureOf, buildModel, resolveArchitecture } from "../model/architecture";
+import type { AttentionUnet } from "../model/attentionUnet/attentionUnet";
+import { ContextUnet } from "../model/contextUnet";
+import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import { resolveTrainConfig } from "./config";
 import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
@@ -28,10 +32,17 @@ export interface DataInfo {
 
 
 /**
- * Saves the trainer's model, position, config, history, EMA weights and (unless weightsOnly)
- * its optimizer state, atomically. weightsOnly makes a small file for shipping (no resuming).
+ * Saves the trainer's model (its architecture by name), position, config, history, EMA weights and
+ * (unless weightsOnly) its optimizer state, atomically. weightsOnly makes a small file for shipping
+ * (no resuming). `ddpmConfig`: the config file the run was made from, recorded whole.
  */
-export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data: DataInfo, weightsOnly = false): Promise<CheckpointManifest> {
+export async function saveTrainingCheckpoint(
+  dir: string,
+  trainer: Trainer<TrainableNoiseModel>,
+  data: DataInfo,
+  weightsOnly = false,
+  ddpmConfig: DdpmConfig | null = null,
+): Promise<CheckpointManifest> {
   const model = await trainer.model.getWeights();
   const { optimizer, ema, timestepHistory } = await trainer.readState();
   const state = { optimizer: weightsOnly ? null : optimizer, ema };
@@ -39,11 +50,12 @@ export async function saveTrainingCheckpoint(dir: string, trainer: Trainer, data
     dir,
     {
       libraryVersion: LIBRARY_VERSION,
-      architecture: { name: "ContextUnet", config: { ...trainer.model.config }, parameterCount: trainer.model.parameterCount },
+      architecture: { ...architectureOf(trainer.model), parameterCount: trainer.model.parameterCount },
       schedule: { ...trainer.schedule.config },
       training: { ...trainer.position, config: trainer.config, history: trainer.history, ...(timestepHistory ? { timestepHistory } : {}) },
       data,
       backend: tf.getBackend(),
+      ...(ddpmConfig ? { ddpmConfig } : {}),
     },
     { model, ...state },
   );
@@ -81,8 +93,8 @@ export function parseWeightChoice(text: string): WeightChoice {
 }
 
 /** A model loaded from a checkpoint, with the manifest and the schedule to sample it with. */
-export interface LoadedModel {
-  model: ContextUnet;
+export interface LoadedModel<M extends TrainableNoiseModel = ContextUnet> {
+  model: M;
   manifest: CheckpointManifest;
   /** The schedule the model was trained with (from the manifest): sample with this one. */
   schedule: Schedule;
@@ -91,6 +103,9 @@ export interface LoadedModel {
   /** Says so in words: "EMA weights (decay 0.999)", "raw weights (the checkpoint keeps no EMA)". */
   weightsLabel: string;
 }
+
+/** A checkpoint's model of either architecture: narrow on `model instanceof ...` or `manifest.architecture.name`. */
+export type LoadedNoiseModel = LoadedModel<ContextUnet> | LoadedModel<AttentionUnet>;
 
 /**
  * A model from a single .pth / .pt / .safetensors file (src/lib/interop/modelFile.ts), with a
@@ -121,20 +136,22 @@ function loadFromModelFile(path: string, choice: WeightChoice): LoadedModel {
 }
 
 /**
- * Builds a ContextUnet from a checkpoint (its architecture from the manifest) and loads the
- * weights `options.weights` asks for (default "auto": the EMA weights when the checkpoint has
- * them); returns it with its manifest and training schedule. The caller owns the model.
- * `dir` may also be a PyTorch .pth / .pt state_dict or a .safetensors file: the architecture is
- * then read off the tensors' shapes, and the schedule is the course's unless the file records one.
+ * Builds the network a checkpoint's manifest names (ContextUnet or AttentionUnet, with its config)
+ * and loads the weights `options.weights` asks for (default "auto": the EMA weights when the
+ * checkpoint has them); returns it with its manifest and training schedule. The caller owns the
+ * model. An architecture name this library does not know fails naming it and the manifest.
+ * `dir` may also be a PyTorch .pth / .pt state_dict or a .safetensors file (a ContextUnet): the
+ * architecture is then read off the tensors' shapes, and the schedule is the course's unless the
+ * file records one.
  */
-export function loadModel(dir: string, options: { weights?: WeightChoice } = {}): LoadedModel {
+export function loadNoiseModel(dir: string, options: { weights?: WeightChoice } = {}): LoadedNoiseModel {
   const choice = parseWeightChoice(options.weights ?? "auto");
   if (isModelFile(dir)) return loadFromModelFile(dir, choice);
   const contents = loadCheckpoint(dir);
   if (choice === "ema" && !contents.ema) throw new Error(`Checkpoint ${dir} keeps no EMA weights (it was trained without --ema); load its trained weights with weights "raw" or "auto".`);
   const weights = choice !== "raw" && contents.ema ? "ema" : "raw";
   const schedule = manifestSchedule(contents.manifest, dir);
-  const model = new ContextUnet(contents.manifest.architecture.config);
+  const model = buildModel(resolveArchitecture(contents.manifest.architecture, join(dir, MANIFEST_FILE)));
   try {
     model.setWeights(weights === "ema" ? contents.ema! : contents.model);
   } catch (error) {
@@ -143,19 +160,36 @@ export function loadModel(dir: string, options: { weights?: WeightChoice } = {})
   }
   const decay = contents.manifest.training?.config.emaDecay;
   const weightsLabel = weights === "ema" ? `EMA weights${decay ? ` (decay ${decay})` : ""}` : contents.ema ? "raw weights (the checkpoint also keeps an EMA)" : "raw weights (the checkpoint keeps no EMA)";
-  return { model, manifest: contents.manifest, schedule, weights, weightsLabel };
+  const loaded = { manifest: contents.manifest, schedule, weights, weightsLabel } as const;
+  // Two branches, so each result carries its model's own type.
+  return model instanceof ContextUnet ? { model, ...loaded } : { model, ...loaded };
+}
+
+/**
+ * loadNoiseModel for the callers that need the course's ContextUnet (its context, classes and
+ * learned variance: the lessons, guidance, editing, likelihood): the same model, typed as one;
+ * a checkpoint of another architecture fails saying so (and is not kept).
+ */
+export function loadModel(dir: string, options: { weights?: WeightChoice } = {}): LoadedModel<ContextUnet> {
+  const loaded = loadNoiseModel(dir, options);
+  if (loaded.model instanceof ContextUnet) return loaded as LoadedModel<ContextUnet>;
+  loaded.model.dispose();
+  throw new Error(
+    `${dir} holds an ${loaded.manifest.architecture.name}, and this needs a ContextUnet (the course's sprite model, with context); ` +
+      "sample it with `npm run sample`, or load it with loadNoiseModel.",
+  );
 }
 
 /**
  * Restores a trainer from a checkpoint made by the same kind of run: same architecture,
  * schedule, training config and data. Throws listing every difference; changes nothing then.
  */
-export function resumeTraining(dir: string, trainer: Trainer, data: DataInfo): CheckpointManifest {
+export function resumeTraining(dir: string, trainer: Trainer<TrainableNoiseModel>, data: DataInfo): CheckpointManifest {
   const contents = loadCheckpoint(dir);
   const { manifest } = contents;
   const problems = [
     // Older manifests lack fields added since (outChannels, loss, variance, timesteps): their defaults fill them.
-    ...describeMismatch(trainer.model.config, resolveUnetConfig(manifest.architecture.config), "architecture.config"),
+    ...describeMismatch(architectureOf(trainer.model), resolveArchitecture(manifest.architecture, join(dir, MANIFEST_FILE)), "architecture"),
     ...describeMismatch(trainer.schedule.config, manifest.schedule, "schedule"),
     ...describeMismatch(trainer.config, manifest.training ? resolveTrainConfig(manifest.training.config) : undefined, "training.config"),
     ...describeMismatch(data.fingerprint, manifest.data?.fingerprint, "data.fingerprint"),

@@ -1,0 +1,11 @@
+/**
+ * Order-agnostic Autoregressive Diffusion Models (Hoogeboom et al. 2022): the network contract,
+ * orders and masks, the Eq. 4 loss, likelihood evaluation, sampling and the budgeted parallel schedule.
+ */
+export * from "./network";
+export * from "./orders";
+export * from "./loss";
+export * from "./likelihood";
+export * from "./budget";
+export * from "./sampling";
+export * from "./transformer";

@@ -1,0 +1,84 @@
+/**
+ * Evaluates a diffusion checkpoint of a 28x28 set (trained with `npm run train -- --config
+ * configs/<set>.json`, whose manifest records the config and so the set): draws n unconditional
+ * samples with the chosen sampler on the checkpoint's own schedule, then measures their Frechet
+ * distance against the set's test images with the set's classifier, beside the real-vs-real floor
+ * at the same n and seed, and the share of samples the classifier puts in each class.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { deriveSeed } from "../data/sprites/prng";
+import { type SamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
+import type { SamplerOptions } from "../diffusion/sampling";
+import { type WeightChoice, loadNoiseModel } from "../train/trainingCheckpoint";
+import { classShares } from "./evaluate";
+import { checkImageSetName, checkImagesFit, imageSetClassifierDir, loadImageSetClassifier } from "./imageSetClassifier";
+import { type ImageSetFrechetReport, frechetAgainstTestSet } from "./imageSetFrechet";
+
+export interface ImageSetModelEvaluationOptions extends SamplerChoice {
+  /** Checkpoint folder (relative to the project root or absolute). */
+  checkpoint: string;
+  n: number;
+  /** Seed of the samples' noise and of the test draws. */
+  seed: number;
+  /** The set's classifier folder (default models/classifier-<set>). */
+  classifierDir?: string;
+  /** Which weights to evaluate (default "auto": the EMA weights when the checkpoint keeps them). */
+  weights?: WeightChoice;
+  /** Sampling progress, per step. */
+  onStep?: SamplerOptions["onStep"];
+}
+
+export interface ImageSetModelEvaluation extends ImageSetFrechetReport {
+  checkpoint: string;
+  /** e.g. "DDIM-25" (samplerLabel). */
+  label: string;
+  weights: "ema" | "raw";
+  /** The classifier's folder and its test accuracy. */
+  classifier: { dir: string; testAccuracy: number };
+  /** Share of the samples the classifier puts in each class of the set. */
+  classShares: number[];
+  samplingSeconds: number;
+}
+
+/** See the module comment. Frees everything it makes. */
+export async function evaluateImageSetModel(options: ImageSetModelEvaluationOptions): Promise<ImageSetModelEvaluation> {
+  const { checkpoint, n, seed } = options;
+  if (!Number.isInteger(n) || n < 2) throw new Error(`evaluateImageSetModel: n must be a whole number >= 2 (1000 for a reportable distance), got ${n}.`);
+  const loaded = loadNoiseModel(checkpoint, { weights: options.weights });
+  let classifier: ReturnType<typeof loadImageSetClassifier>["classifier"] | undefined;
+  let samples: tf.Tensor4D | undefined;
+  try {
+    const setName = loaded.manifest.ddpmConfig?.dataset.name;
+    if (setName === undefined) {
+      throw new Error(`${checkpoint} records no DDPM config, so no 28x28 set: this measures models trained with \`npm run train -- --config FILE\`; measure a sprite model with \`npm run evaluate\`.`);
+    }
+    const set = checkImageSetName(setName);
+    const classifierDir = options.classifierDir ?? imageSetClassifierDir(set);
+    const loadedClassifier = loadImageSetClassifier(set, classifierDir);
+    classifier = loadedClassifier.classifier;
+    const [height, width, channels] = loaded.model.imageShape;
+    checkImagesFit(classifier, [n, height, width, channels], `${checkpoint}'s samples`);
+    const label = samplerLabel(options, loaded.schedule);
+    const started = Date.now();
+    // tfjs reads a seed of 0 as "no seed", so the samples' noise seed is derived (never 0 in practice).
+    const start = { count: n, seed: deriveSeed(seed, 0x5e7), imageShape: [height, width, channels] as [number, number, number] };
+    const { sampler, steps, eta, clipDenoised, onStep } = options;
+    const result = await sample(loaded.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
+    samples = result.samples;
+    const samplingSeconds = (Date.now() - started) / 1000;
+    const report = await frechetAgainstTestSet(classifier, samples, set, seed);
+    return {
+      ...report,
+      checkpoint,
+      label,
+      weights: loaded.weights,
+      classifier: { dir: classifierDir, testAccuracy: loadedClassifier.manifest.heldOutScore.accuracy },
+      classShares: await classShares(classifier, samples),
+      samplingSeconds,
+    };
+  } finally {
+    samples?.dispose();
+    classifier?.dispose();
+    loaded.model.dispose();
+  }
+}
