@@ -28,11 +28,11 @@ Requires Debian's python3-torch (apt-get install -y python3-torch), run with /us
 """
 import argparse
 import json
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from twin_tools import count_params, flat, load_weights, print_bench, time_steps
 
 TIME_SCALE = 1000  # the embedding sees 1000 t / T (src/lib/model/attentionUnet/timeEmbedding.ts)
 
@@ -169,10 +169,6 @@ def build(config_path):
     return AttentionUnet(dataset['channels'], model), dataset
 
 
-def count_params(model):
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def params_cmd(args):
     model, _ = build(args.config)
     per_module = {}
@@ -180,23 +176,6 @@ def params_cmd(args):
         top = key.split('.')[0] if key.split('.')[0] not in ('downs', 'mids', 'ups') else '.'.join(key.split('.')[:2])
         per_module[top] = per_module.get(top, 0) + p.numel()
     print(json.dumps({'params': count_params(model), 'per_module': per_module}))
-
-
-def load_weights(model, path):
-    """The project's weights by state_dict name, flat in PyTorch's layouts; every key must match."""
-    with open(path) as f:
-        weights = json.load(f)
-    state = model.state_dict()
-    if set(weights) != set(state):
-        raise SystemExit(f'weights do not match the model: missing {sorted(set(state) - set(weights))}, unexpected {sorted(set(weights) - set(state))}')
-    for key, entry in weights.items():
-        if len(entry['data']) != state[key].numel():
-            raise SystemExit(f'{key}: {len(entry["data"])} values for a tensor of shape {list(state[key].shape)}')
-        state[key].copy_(torch.tensor(entry['data'], dtype=torch.float32).view(state[key].shape))
-
-
-def flat(x):
-    return x.detach().reshape(-1).tolist()
 
 
 def dump(args):
@@ -245,15 +224,8 @@ def bench(args):
         loss.backward()
         opt.step()
         return loss.item()
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({'side': 'torch', 'mode': args.mode, 'batch': B, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-                      'params': count_params(model), 'times_ms': times, 'median_ms': sorted(times)[len(times) // 2]}))
+    times = time_steps(step, args.warmup, args.reps)
+    print_bench(args.mode, B, model, times)
 
 
 def main():

@@ -42,10 +42,10 @@ import json
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
+from twin_tools import count_params, print_bench, time_steps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, '..', '..', 'shared', 'bench', 'contextunet_torch.py')
@@ -202,10 +202,6 @@ def discretized_gaussian_log_likelihood(x, means, log_scales, cdf=standard_norma
     return torch.where(x < -0.999, log_cdf_plus, torch.where(x > 0.999, log_one_minus_cdf_min, torch.log(cdf_delta.clamp(min=1e-12))))
 
 
-def count_params(model):
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def params_cmd(args):
     n = count_params(learned_variance_unet())
     print(json.dumps({'params': n, 'expected': EXPECTED_PARAMS, 'ok': n == EXPECTED_PARAMS}))
@@ -315,15 +311,8 @@ def bench(args):
                 x = chain.p_sample(output, state['x'], k, torch.randn_like(state['x']))
                 state['x'] = x.clamp(-5, 5)  # keep values bounded across repeated steps, as the reference
             return float(x[0, 0, 0, 0])
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({'side': 'torch', 'mode': args.mode, 'batch': B, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-                      'params': count_params(model), 'times_ms': times, 'median_ms': sorted(times)[len(times) // 2]}))
+    times = time_steps(step, args.warmup, args.reps)
+    print_bench(args.mode, B, model, times)
 
 
 def main():

@@ -25,11 +25,11 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from twin_tools import count_params, print_bench, time_steps
 
 EXPECTED_PARAMS = 197861
 T_STEPS = 500
@@ -74,10 +74,6 @@ class NoisySpriteClassifier(nn.Module):
                 h = F.avg_pool2d(h, 2)
         flat = h.permute(0, 2, 3, 1).reshape(n, -1)  # NHWC order, as TensorFlow.js flattens
         return self.logits(F.gelu(self.hidden(flat)))
-
-
-def count_params(model):
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def params_cmd(args):
@@ -141,16 +137,8 @@ def bench(args):
         (grad,) = torch.autograd.grad(picked, xg)
         return float(grad[0, 0, 0, 0])
 
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({'side': 'torch', 'mode': args.mode, 'batch': B, 'threads': torch.get_num_threads(),
-                      'torch': torch.__version__, 'params': count_params(model), 'times_ms': times,
-                      'median_ms': sorted(times)[len(times) // 2]}))
+    times = time_steps(step, args.warmup, args.reps)
+    print_bench(args.mode, B, model, times)
 
 
 def main():

@@ -89,16 +89,7 @@ async function main(): Promise<void> {
 
   const classifier = new SpriteClassifier({}, config.seed);
   log.log(`classifier: ${classifier.parameterCount} parameters`);
-  const stop = stopOnInterrupt(log);
-  const history = await trainClassifier(classifier, real.dataset, train, config, {
-    shouldStop: stop,
-    onStep: (r) => log.update(`epoch ${r.epoch + 1}/${config.epochs} ${progressBar(r.step, r.steps)} loss ${r.loss.toFixed(4)} lr ${r.learningRate.toExponential(2)}`),
-    onEpoch: (r) => log.log(`epoch ${r.epoch} done: mean loss ${r.meanLoss.toFixed(4)}, train accuracy ${(100 * r.trainAccuracy).toFixed(2)} %, ${r.seconds.toFixed(0)} s`),
-  });
-  if (stop()) {
-    classifier.dispose();
-    process.exit(130);
-  }
+  const history = await trainShowingProgress(classifier, real.dataset, train, config, log);
 
   const score = await scoreClassifier(classifier, real.dataset, heldOut);
   log.log(`held-out accuracy: ${(100 * score.accuracy).toFixed(2)} % on ${score.count} sprites of unseen base sprites`);
@@ -112,6 +103,30 @@ async function main(): Promise<void> {
   });
   log.log(`saved to ${projectPath(out)}`);
   classifier.dispose();
+}
+
+/**
+ * trainClassifier with a progress line per step and a line per epoch; a Ctrl-C stops it after the
+ * current step and exits without saving (a second one at once).
+ */
+async function trainShowingProgress(
+  classifier: SpriteClassifier,
+  dataset: Parameters<typeof trainClassifier>[1],
+  indices: Parameters<typeof trainClassifier>[2],
+  config: ClassifierTrainConfig,
+  log: ProgressLine,
+): Promise<Awaited<ReturnType<typeof trainClassifier>>> {
+  const stop = stopOnInterrupt(log);
+  const history = await trainClassifier(classifier, dataset, indices, config, {
+    shouldStop: stop,
+    onStep: (r) => log.update(`epoch ${r.epoch + 1}/${config.epochs} ${progressBar(r.step, r.steps)} loss ${r.loss.toFixed(4)} lr ${r.learningRate.toExponential(2)}`),
+    onEpoch: (r) => log.log(`epoch ${r.epoch} done: mean loss ${r.meanLoss.toFixed(4)}, train accuracy ${(100 * r.trainAccuracy).toFixed(2)} %, ${r.seconds.toFixed(0)} s`),
+  });
+  if (stop()) {
+    classifier.dispose();
+    process.exit(130);
+  }
+  return history;
 }
 
 /** Asks to stop at the next step on the first Ctrl-C, exits on the second; returns the flag. */
@@ -144,16 +159,7 @@ async function trainSetClassifier(
   log.log(`data: ${set}, training on ${size} of ${train.count} train images, scoring on ${test.count} test images`);
   const classifier = new SpriteClassifier(imageSetClassifierConfig(set), config.seed);
   log.log(`classifier: ${JSON.stringify(classifier.config)}, ${classifier.parameterCount} parameters`);
-  const stop = stopOnInterrupt(log);
-  const history = await trainClassifier(classifier, train, indices, config, {
-    shouldStop: stop,
-    onStep: (r) => log.update(`epoch ${r.epoch + 1}/${config.epochs} ${progressBar(r.step, r.steps)} loss ${r.loss.toFixed(4)} lr ${r.learningRate.toExponential(2)}`),
-    onEpoch: (r) => log.log(`epoch ${r.epoch} done: mean loss ${r.meanLoss.toFixed(4)}, train accuracy ${(100 * r.trainAccuracy).toFixed(2)} %, ${r.seconds.toFixed(0)} s`),
-  });
-  if (stop()) {
-    classifier.dispose();
-    process.exit(130);
-  }
+  const history = await trainShowingProgress(classifier, train, indices, config, log);
   const { spec, dir } = IMAGE_SETS[set];
   const score = await scoreClassifier(classifier, test, Int32Array.from({ length: test.count }, (_, i) => i));
   log.log(`test accuracy: ${(100 * score.accuracy).toFixed(2)} % on the ${score.count} test images`);

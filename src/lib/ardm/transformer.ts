@@ -36,11 +36,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { multiHeadSelfAttention, attentionSpecs } from "../model/attentionUnet/attention";
 import { applyLinear, gelu, linearSpecs } from "../model/layers";
-import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
+import type { ParameterSpec } from "../model/parameters";
 import { type ArdmNetwork, checkArdmNetwork } from "./network";
 import { applyLayerNorm, layerNormSpecs } from "./layerNorm";
 import { type ArdmTransformerConfig, checkArdmTransformerConfig } from "./transformerConfig";
 import { seededNormal } from "../seededNormal";
+import { ParameterizedNetwork } from "../model/parameterizedNetwork";
 
 export { ARDM_SPRITE_TRANSFORMER, type ArdmTransformerConfig, checkArdmTransformerConfig } from "./transformerConfig";
 
@@ -70,9 +71,8 @@ export function ardmTransformerArchitecture(c: ArdmTransformerConfig): Parameter
   ];
 }
 
-export class ArdmTransformer implements ArdmNetwork {
+export class ArdmTransformer extends ParameterizedNetwork implements ArdmNetwork {
   readonly config: Readonly<ArdmTransformerConfig>;
-  readonly parameters: ParameterStore;
   /** D = H W C variables. */
   readonly dimensions: number;
   /** K values per variable. */
@@ -83,26 +83,16 @@ export class ArdmTransformer implements ArdmNetwork {
    * naming the first bad field of `config`. The model owns its variables: dispose() it.
    */
   constructor(config: ArdmTransformerConfig, seed = 0) {
+    super("ArdmTransformer");
     this.config = checkArdmTransformerConfig(config);
     const c = this.config;
     this.dimensions = c.height * c.width * c.channels;
     this.categories = c.categories;
-    this.parameters = new ParameterStore("ArdmTransformer");
     ardmTransformerArchitecture(c).forEach((spec, i) => {
       const variable = this.parameters.create(spec, seed * 10000 + i);
       if (EMBEDDING_KEYS.includes(spec.key)) tf.tidy(() => variable.assign(seededNormal(spec.shape, seed * 10000 + i)));
     });
     checkArdmNetwork("ArdmTransformer", this);
-  }
-
-  /** Trainable scalars (PyTorch's sum of numel over parameters()). */
-  get parameterCount(): number {
-    return this.parameters.trainableCount();
-  }
-
-  /** The trainable parameters by their PyTorch-style key, as Adam's constructor takes them. */
-  trainableParameters(): Map<string, tf.Variable> {
-    return this.parameters.trainableParameters();
   }
 
   /**
@@ -152,17 +142,4 @@ export class ArdmTransformer implements ArdmNetwork {
     });
   }
 
-  /** All weights as plain arrays, keyed by PyTorch-style names (linear weights transposed: [in, out]). */
-  getWeights(): Promise<WeightMap> {
-    return this.parameters.read();
-  }
-
-  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
-  setWeights(weights: WeightMap): void {
-    this.parameters.assign(weights);
-  }
-
-  dispose(): void {
-    this.parameters.dispose();
-  }
 }

@@ -22,8 +22,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { checkImageBatch } from "../model/imageBatch";
 import { applyEmbed, embedSpecs } from "../model/blocks";
 import { convSpecs, gelu, linearSpecs } from "../model/layers";
-import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
+import { type ParameterSpec, ParameterStore } from "../model/parameters";
 import type { NoisyClassifierModel } from "./noisyClassifierModel";
+import { ParameterizedNetwork } from "../model/parameterizedNetwork";
 
 export interface NoisyClassifierConfig {
   /** Image height = width (16), divisible by 4. */
@@ -74,26 +75,20 @@ function architecture(c: NoisyClassifierConfig): ParameterSpec[] {
   ];
 }
 
-export class NoisySpriteClassifier implements NoisyClassifierModel {
+export class NoisySpriteClassifier extends ParameterizedNetwork implements NoisyClassifierModel {
   readonly config: Readonly<NoisyClassifierConfig>;
-  readonly parameters: ParameterStore;
 
   /** A new classifier with PyTorch's default initialisation from `seed`; call dispose() when done. */
   constructor(config: Partial<NoisyClassifierConfig> = {}, seed = 0) {
+    super("NoisySpriteClassifier");
     this.config = Object.freeze({ ...DEFAULT_NOISY_CLASSIFIER_CONFIG, ...config });
     if (this.config.height % 4 !== 0) throw new Error(`NoisySpriteClassifier: height must be divisible by 4, got ${this.config.height}.`);
-    this.parameters = new ParameterStore("NoisySpriteClassifier");
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
   }
 
   /** Number of classes K. */
   get classes(): number {
     return this.config.classes;
-  }
-
-  /** Trainable scalars (197,861 for the default configuration). */
-  get parameterCount(): number {
-    return this.parameters.trainableCount();
   }
 
   /**
@@ -131,24 +126,6 @@ export class NoisySpriteClassifier implements NoisyClassifierModel {
     this.checkInput(x);
     // One step for the batch: its time embeddings are computed once and broadcast over the images.
     return tf.tidy(() => this.run(x, tf.fill([1, 1], tFraction) as tf.Tensor2D));
-  }
-
-  /** The trainable variables, in creation order: what tf.variableGrads differentiates. */
-  trainableVariables(): tf.Variable[] {
-    return this.parameters.trainableVariables();
-  }
-
-  getWeights(): Promise<WeightMap> {
-    return this.parameters.read();
-  }
-
-  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
-  setWeights(weights: WeightMap): void {
-    this.parameters.assign(weights);
-  }
-
-  dispose(): void {
-    this.parameters.dispose();
   }
 
   private checkInput(x: tf.Tensor4D): void {

@@ -27,7 +27,8 @@ import {
   convSpecs,
   linearSpecs,
 } from "../model/layers";
-import { type ParameterSpec, ParameterStore, type WeightMap } from "../model/parameters";
+import type { ParameterSpec } from "../model/parameters";
+import { ParameterizedNetwork } from "../model/parameterizedNetwork";
 
 export interface SpriteClassifierConfig {
   /** Image height = width (16; 28 for the 28x28 sets), divisible by 4. */
@@ -85,21 +86,15 @@ export interface ClassifierOutput {
   logits: tf.Tensor2D;
 }
 
-export class SpriteClassifier {
+export class SpriteClassifier extends ParameterizedNetwork {
   readonly config: Readonly<SpriteClassifierConfig>;
-  readonly parameters: ParameterStore;
 
   /** A new classifier with PyTorch's default initialisation from `seed`; call dispose() when done. */
   constructor(config: Partial<SpriteClassifierConfig> = {}, seed = 0) {
+    super("SpriteClassifier");
     this.config = Object.freeze({ ...DEFAULT_CLASSIFIER_CONFIG, ...config });
     if (this.config.height % 4 !== 0) throw new Error(`SpriteClassifier: height must be divisible by 4, got ${this.config.height}.`);
-    this.parameters = new ParameterStore("SpriteClassifier");
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
-  }
-
-  /** Trainable scalars (about 90 thousand for the default configuration, 60 thousand for the 28x28 ones). */
-  get parameterCount(): number {
-    return this.parameters.trainableCount();
   }
 
   /**
@@ -150,23 +145,6 @@ export class SpriteClassifier {
   /** [N, featureSize] penultimate features (inference mode). The caller owns the result. */
   features(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => this.forward(x).features);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.parameters.trainableVariables();
-  }
-
-  getWeights(): Promise<WeightMap> {
-    return this.parameters.read();
-  }
-
-  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
-  setWeights(weights: WeightMap): void {
-    this.parameters.assign(weights);
-  }
-
-  dispose(): void {
-    this.parameters.dispose();
   }
 
   private checkInput(x: tf.Tensor4D): void {

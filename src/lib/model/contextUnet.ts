@@ -31,7 +31,8 @@ import {
   gelu,
   groupNormSpecs,
 } from "./layers";
-import { type ParameterSpec, ParameterStore, type WeightMap } from "./parameters";
+import { type ParameterSpec } from "./parameters";
+import { ParameterizedNetwork } from "./parameterizedNetwork";
 
 export interface ContextUnetConfig {
   /** Image channels (3, RGB). */
@@ -93,17 +94,17 @@ function architecture(c: ContextUnetConfig): ParameterSpec[] {
   ];
 }
 
-export class ContextUnet {
+/** The course's UNet; 1,481,027 trainable parameters in its configuration (1,482,758 with a learned variance). */
+export class ContextUnet extends ParameterizedNetwork {
   readonly config: Readonly<ContextUnetConfig>;
-  readonly parameters: ParameterStore;
 
   /**
    * Builds the network with PyTorch's default initialisation, reproducible from `seed`.
    * The model owns its variables: call dispose() when done with it.
    */
   constructor(config: Partial<ContextUnetConfig> = {}, seed = 0) {
+    super("ContextUnet");
     this.config = resolveUnetConfig(config);
-    this.parameters = new ParameterStore("ContextUnet");
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 1000 + i));
   }
 
@@ -120,20 +121,6 @@ export class ContextUnet {
   /** Does the model predict its reverse variance too (outChannels = 2 * inChannels)? */
   get learnsVariance(): boolean {
     return this.config.outChannels === 2 * this.config.inChannels;
-  }
-
-  /** Trainable scalars: 1,481,027 for the course's configuration (1,482,758 with a learned variance). */
-  get parameterCount(): number {
-    return this.parameters.trainableCount();
-  }
-
-  /** The trainable parameters by their PyTorch-style key, as Adam's constructor takes them. */
-  trainableParameters(): Map<string, tf.Variable> {
-    return this.parameters.trainableParameters();
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.parameters.trainableVariables();
   }
 
   /**
@@ -251,20 +238,6 @@ export class ContextUnet {
       const prediction = output("out", applyConv(p, "out.3", activated));
       return { output: prediction, statUpdates, traced };
     });
-  }
-
-  /** All weights and BatchNorm statistics as plain arrays, keyed by PyTorch-style names. */
-  getWeights(): Promise<WeightMap> {
-    return this.parameters.read();
-  }
-
-  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
-  setWeights(weights: WeightMap): void {
-    this.parameters.assign(weights);
-  }
-
-  dispose(): void {
-    this.parameters.dispose();
   }
 
   private checkInputs(x: tf.Tensor4D, tFraction: tf.Tensor1D | number, context: tf.Tensor2D | null): number {

@@ -16,10 +16,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { checkImageBatch } from "../imageBatch";
 import { type RunningStatUpdate, applyConv, applyGroupNorm, convSpecs, groupNormSpecs } from "../layers";
-import { ParameterStore, type ParameterSpec, type WeightMap } from "../parameters";
+import { type ParameterSpec } from "../parameters";
 import { type UnetBlockContext, type UnetBlockShape, applyDownBlock, applyMidBlock, applyUpBlock, downBlockSpecs, midBlockSpecs, upBlockSpecs } from "./blocks";
 import { type AttentionUnetConfig, checkAttentionUnetConfig } from "./config";
 import { applyTimeMlp, silu, timeMlpSpecs } from "./timeEmbedding";
+import { ParameterizedNetwork } from "../parameterizedNetwork";
 
 /** Every block's shape, in the order the forward pass runs them. */
 export function blockShapes(c: AttentionUnetConfig): { downs: UnetBlockShape[]; mids: UnetBlockShape[]; ups: UnetBlockShape[] } {
@@ -47,9 +48,8 @@ function architecture(c: AttentionUnetConfig): ParameterSpec[] {
   ];
 }
 
-export class AttentionUnet {
+export class AttentionUnet extends ParameterizedNetwork {
   readonly config: Readonly<AttentionUnetConfig>;
-  readonly parameters: ParameterStore;
   /** The samplers' question: this model predicts eps only; its reverse variance is the schedule's. */
   readonly learnsVariance = false;
 
@@ -58,8 +58,8 @@ export class AttentionUnet {
    * naming the first inconsistent field of `config`. The model owns its variables: dispose() it.
    */
   constructor(config: AttentionUnetConfig, seed = 0) {
+    super("AttentionUnet");
     this.config = checkAttentionUnetConfig(config);
-    this.parameters = new ParameterStore("AttentionUnet");
     architecture(this.config).forEach((spec, i) => this.parameters.create(spec, seed * 10000 + i));
   }
 
@@ -70,20 +70,6 @@ export class AttentionUnet {
 
   /** 0: the model is unconditional and takes no context vector. */
   readonly contextSize = 0;
-
-  /** Trainable scalars (PyTorch's sum of numel over parameters()); every parameter is trainable here. */
-  get parameterCount(): number {
-    return this.parameters.trainableCount();
-  }
-
-  /** The trainable parameters by their PyTorch-style key, as Adam's constructor takes them. */
-  trainableParameters(): Map<string, tf.Variable> {
-    return this.parameters.trainableParameters();
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.parameters.trainableVariables();
-  }
 
   /**
    * Predicts the noise eps in x_t.
@@ -144,20 +130,6 @@ export class AttentionUnet {
       const activated = silu(applyGroupNorm(p, "norm_out", h, c.normGroups)) as tf.Tensor4D;
       return { output: output("out", applyConv(p, "conv_out", activated)), traced };
     });
-  }
-
-  /** All weights as plain arrays, keyed by PyTorch-style names. */
-  getWeights(): Promise<WeightMap> {
-    return this.parameters.read();
-  }
-
-  /** Loads weights by name; throws listing every missing, unexpected or mis-shaped one. */
-  setWeights(weights: WeightMap): void {
-    this.parameters.assign(weights);
-  }
-
-  dispose(): void {
-    this.parameters.dispose();
   }
 
   private checkInputs(x: tf.Tensor4D, tFraction: tf.Tensor1D | number): number {

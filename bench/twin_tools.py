@@ -1,0 +1,47 @@
+"""What the PyTorch twins under bench/ share: weights in and out as the project writes them, and
+the timing loop of their `bench` mode (its JSON line is what `npm run bench` reads)."""
+import json
+import time
+
+import torch
+
+
+def count_params(model):
+    """Trainable scalars, as the project's parameterCount counts them."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def load_weights(model, path, dtype=torch.float32):
+    """The project's weights by state_dict name, flat in PyTorch's layouts; every key must match."""
+    with open(path) as f:
+        weights = json.load(f)
+    state = model.state_dict()
+    if set(weights) != set(state):
+        raise SystemExit(f'weights do not match the model: missing {sorted(set(state) - set(weights))}, unexpected {sorted(set(weights) - set(state))}')
+    for key, entry in weights.items():
+        if len(entry['data']) != state[key].numel():
+            raise SystemExit(f'{key}: {len(entry["data"])} values for a tensor of shape {list(state[key].shape)}')
+        state[key].copy_(torch.tensor(entry['data'], dtype=dtype).view(state[key].shape))
+
+
+def flat(x):
+    """A tensor as a flat list of floats, for JSON."""
+    return x.detach().reshape(-1).tolist()
+
+
+def time_steps(step, warmup, reps):
+    """Milliseconds of each of `reps` calls of step(), after `warmup` untimed ones."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def print_bench(mode, batch, model, times, **extra):
+    """The bench mode's one JSON line: the side, what was timed, the machine's threads and the median."""
+    print(json.dumps({'side': 'torch', 'mode': mode, 'batch': batch, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+                      'params': count_params(model), 'times_ms': times, 'median_ms': sorted(times)[len(times) // 2], **extra}))
