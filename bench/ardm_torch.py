@@ -30,13 +30,12 @@ prints one JSON line:
   {"side": "torch", "mode": "train", "batch": 32, "threads": 2, "torch": "...", "params": N, "times_ms": [...], "median_ms": ...}
 Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
 """
-import argparse
 import json
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from twin_tools import count_params, flat, load_weights, print_bench, time_steps
+from twin_tools import count_params, flat, load_weights, print_bench, run_twin, time_steps, twin_parser
 
 SPRITE_CONFIG = {'height': 16, 'width': 16, 'channels': 3, 'categories': 256,
                  'modelWidth': 128, 'layers': 4, 'heads': 4, 'mlpRatio': 4}
@@ -154,24 +153,9 @@ def bench(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=__doc__[__doc__.index('Usage:'):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('cmd', choices=['params', 'dump', 'bench'])
+    ap = twin_parser(__doc__, ['train', 'sample'], 'x and mask, [N, D] flat', 32, 'data per step')
     ap.add_argument('--config', help='a JSON file of the ArdmTransformerConfig keys (default: the sprites\' network)')
-    ap.add_argument('--mode', default='train', choices=['train', 'sample'])
-    ap.add_argument('--reps', type=int, default=5, help='timed repetitions')
-    ap.add_argument('--warmup', type=int, default=2, help='untimed repetitions first')
-    ap.add_argument('--threads', type=int, default=2, help='torch intra-op threads')
-    ap.add_argument('--batch', type=int, default=32, help='data per step')
-    ap.add_argument('--weights', help='dump: the project\'s weights (JSON)')
-    ap.add_argument('--inputs', help='dump: x and mask, [N, D] flat (JSON)')
-    ap.add_argument('--out', help='dump: where to write the results (JSON)')
-    ap.add_argument('--dtype', default='float32', choices=['float32', 'float64'],
-                    help='dump: float64 computes the same in double precision, to see what float32 itself loses')
-    args = ap.parse_args()
-    if args.cmd == 'dump' and not (args.weights and args.inputs and args.out):
-        ap.error('dump needs --weights, --inputs and --out')
-    {'params': params_cmd, 'dump': dump, 'bench': bench}[args.cmd](args)
+    run_twin(ap, {'params': params_cmd, 'dump': dump, 'bench': bench})
 
 
 if __name__ == '__main__':

@@ -26,13 +26,12 @@ the config's learning rate) or one forward without gradients, and prints one JSO
   {"side": "torch", "mode": "train", "batch": 64, "threads": 2, "torch": "...", "params": N, "times_ms": [...], "median_ms": ...}
 Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
 """
-import argparse
 import json
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from twin_tools import count_params, flat, load_weights, print_bench, time_steps
+from twin_tools import count_params, flat, load_weights, print_bench, run_twin, time_steps, twin_parser
 
 TIME_SCALE = 1000  # the embedding sees 1000 t / T (src/lib/model/attentionUnet/timeEmbedding.ts)
 
@@ -229,24 +228,9 @@ def bench(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=__doc__[__doc__.index('Usage:'):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('cmd', choices=['params', 'dump', 'bench'])
+    ap = twin_parser(__doc__, ['train', 'sample'], 'x, noise (NCHW, flat) and t_fraction', 0, '0 = the config\'s batchSize')
     ap.add_argument('--config', required=True, help='a project config file (configs/*.json)')
-    ap.add_argument('--mode', default='train', choices=['train', 'sample'])
-    ap.add_argument('--reps', type=int, default=5, help='timed repetitions')
-    ap.add_argument('--warmup', type=int, default=2, help='untimed repetitions first')
-    ap.add_argument('--threads', type=int, default=2, help='torch intra-op threads')
-    ap.add_argument('--batch', type=int, default=0, help='0 = the config\'s batchSize')
-    ap.add_argument('--weights', help='dump: the project\'s weights (JSON)')
-    ap.add_argument('--inputs', help='dump: x, noise (NCHW, flat) and t_fraction (JSON)')
-    ap.add_argument('--out', help='dump: where to write the results (JSON)')
-    ap.add_argument('--dtype', default='float32', choices=['float32', 'float64'],
-                    help='dump: float64 computes the same in double precision, to see what float32 itself loses')
-    args = ap.parse_args()
-    if args.cmd == 'dump' and not (args.weights and args.inputs and args.out):
-        ap.error('dump needs --weights, --inputs and --out')
-    {'params': params_cmd, 'dump': dump, 'bench': bench}[args.cmd](args)
+    run_twin(ap, {'params': params_cmd, 'dump': dump, 'bench': bench})
 
 
 if __name__ == '__main__':

@@ -36,7 +36,6 @@ clamped to +-5 as the reference's sample mode), and prints one JSON line like th
   {"side": "torch", "mode": "hybrid-train", "batch": 100, "threads": 2, "torch": "...", "params": 1482758, "times_ms": [...], ...}
 Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
 """
-import argparse
 import importlib.util
 import json
 import math
@@ -45,7 +44,7 @@ import sys
 
 import torch
 import torch.nn as nn
-from twin_tools import count_params, print_bench, time_steps
+from twin_tools import count_params, print_bench, run_twin, time_steps, twin_parser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, '..', '..', 'shared', 'bench', 'contextunet_torch.py')
@@ -316,23 +315,8 @@ def bench(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=__doc__[__doc__.index('Usage:'):],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('cmd', choices=['params', 'dump', 'bench'])
-    ap.add_argument('--mode', default='hybrid-train', choices=['hybrid-train', 'learned-sample'])
-    ap.add_argument('--reps', type=int, default=5, help='timed repetitions')
-    ap.add_argument('--warmup', type=int, default=2, help='untimed repetitions first')
-    ap.add_argument('--threads', type=int, default=2, help='torch intra-op threads')
-    ap.add_argument('--batch', type=int, default=0, help='0 = 100 for hybrid-train, 32 for learned-sample')
-    ap.add_argument('--weights', help='dump: the project\'s weights (JSON)')
-    ap.add_argument('--inputs', help='dump: x0, noise, t, c, xT, z (JSON)')
-    ap.add_argument('--out', help='dump: where to write the results (JSON)')
-    ap.add_argument('--dtype', default='float32', choices=['float32', 'float64'],
-                    help='dump: float64 computes the same in double precision, to see what float32 itself loses')
-    args = ap.parse_args()
-    if args.cmd == 'dump' and not (args.weights and args.inputs and args.out):
-        ap.error('dump needs --weights, --inputs and --out')
-    {'params': params_cmd, 'dump': dump, 'bench': bench}[args.cmd](args)
+    ap = twin_parser(__doc__, ['hybrid-train', 'learned-sample'], 'x0, noise, t, c, xT, z', 0, '0 = 100 for hybrid-train, 32 for learned-sample')
+    run_twin(ap, {'params': params_cmd, 'dump': dump, 'bench': bench})
 
 
 if __name__ == '__main__':

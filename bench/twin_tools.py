@@ -45,3 +45,31 @@ def print_bench(mode, batch, model, times, **extra):
     """The bench mode's one JSON line: the side, what was timed, the machine's threads and the median."""
     print(json.dumps({'side': 'torch', 'mode': mode, 'batch': batch, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
                       'params': count_params(model), 'times_ms': times, 'median_ms': sorted(times)[len(times) // 2], **extra}))
+
+
+def twin_parser(doc, modes, inputs_help, batch_default=0, batch_help='data per step'):
+    """The command line every twin shares (params | dump | bench, timing and dump options), with its
+    bench modes (the first is the default) and what its dump's --inputs file holds; add the rest."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.split('\n\n')[0], epilog=doc[doc.index('Usage:'):],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('cmd', choices=['params', 'dump', 'bench'])
+    ap.add_argument('--mode', default=modes[0], choices=modes)
+    ap.add_argument('--reps', type=int, default=5, help='timed repetitions')
+    ap.add_argument('--warmup', type=int, default=2, help='untimed repetitions first')
+    ap.add_argument('--threads', type=int, default=2, help='torch intra-op threads')
+    ap.add_argument('--batch', type=int, default=batch_default, help=batch_help)
+    ap.add_argument('--weights', help='dump: the project\'s weights (JSON)')
+    ap.add_argument('--inputs', help=f'dump: {inputs_help} (JSON)')
+    ap.add_argument('--out', help='dump: where to write the results (JSON)')
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'float64'],
+                    help='dump: float64 computes the same in double precision, to see what float32 itself loses')
+    return ap
+
+
+def run_twin(ap, commands):
+    """Parses the command line and runs commands[cmd](args); dump needs its three files."""
+    args = ap.parse_args()
+    if args.cmd == 'dump' and not (args.weights and args.inputs and args.out):
+        ap.error('dump needs --weights, --inputs and --out')
+    commands[args.cmd](args)
