@@ -16,13 +16,20 @@ downs.0.attentions.0.attention.in_proj_weight, ups.0.upsample.weight, norm_out.w
 Usage:
   /usr/bin/python3 bench/attention_unet_torch.py params --config configs/mnist.json
   /usr/bin/python3 bench/attention_unet_torch.py dump --config C.json --weights W.json --inputs I.json --out IO.json [--threads 1] [--dtype float64]
-  /usr/bin/python3 bench/attention_unet_torch.py bench --config configs/mnist.json --mode train|sample [--batch 64] [--reps 5] [--warmup 2] [--threads 2]
+  /usr/bin/python3 bench/attention_unet_torch.py bench --config configs/mnist.json --mode train|sample|ddim [--batch 0] [--reps 5] [--warmup 2] [--threads 2]
 
 params prints {"params": N, "per_module": {...}}. dump takes the project's weights (state_dict
 names, PyTorch layouts, flat), inputs (x and noise NCHW flat, t_fraction) and writes the output, the
 MSE loss to the noise, every parameter's gradient of it (flat, PyTorch layouts) and the
-top-level modules' outputs. bench times one training step (forward, MSE, backward, Adam at
-the config's learning rate) or one forward without gradients, and prints one JSON line:
+top-level modules' outputs. bench times, on the config's linear schedule (as the library's
+linearSchedule: beta_t = betaStart + (betaEnd - betaStart) t / T, t = 0..T, alphaBar_0 := 1) and
+the same terms as `npm run bench` (bench/worker.ts):
+  train   one training step at the config's batchSize: t ~ U{1..T}, x_t = sqrt(alphaBar_t) x_0 +
+          sqrt(1 - alphaBar_t) eps, MSE to eps, backward, Adam at the config's learning rate;
+  sample  one DDPM step at batch 32 (forward without gradients + the course's update at t = T / 2,
+          clamped to +-5 so repeated steps stay bounded, as the reference's sample mode);
+  ddim    DDIM-25 of 32 images from noise, end to end (Song et al. 2021, eq. 12, eta = 0, no clipping),
+and prints one JSON line:
   {"side": "torch", "mode": "train", "batch": 64, "threads": 2, "torch": "...", "params": N, "times_ms": [...], "median_ms": ...}
 Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
 """
@@ -202,33 +209,72 @@ def dump(args):
     print(json.dumps({'loss': io['loss'], 'params': io['params'], 'out': args.out}))
 
 
+def linear_schedule(training):
+    """beta_t, alpha_t, alphaBar_t for t = 0..T in float64, as the library's linearSchedule (the course's)."""
+    T = training['T']
+    beta = training['betaStart'] + (training['betaEnd'] - training['betaStart']) * torch.arange(T + 1, dtype=torch.float64) / T
+    alpha_bar = torch.cumprod(1 - beta, 0)
+    alpha_bar[0] = 1
+    return beta, 1 - beta, alpha_bar
+
+
+DDIM_STEPS = 25
+
+
 def bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model, dataset = build(args.config)
     with open(args.config) as f:
         training = json.load(f)['training']
-    B = args.batch or training['batchSize']
-    x = torch.rand(B, dataset['channels'], dataset['imageSize'], dataset['imageSize']) * 2 - 1
-    opt = torch.optim.Adam(model.parameters(), lr=training['learningRate'])
+    T = training['T']
+    beta, alpha, alpha_bar = (a.float() for a in linear_schedule(training))
+    B = args.batch or (training['batchSize'] if args.mode == 'train' else 32)
+    shape = (B, dataset['channels'], dataset['imageSize'], dataset['imageSize'])
+    if args.mode == 'train':
+        x0 = torch.rand(shape) * 2 - 1
+        opt = torch.optim.Adam(model.parameters(), lr=training['learningRate'])
 
-    def step():
-        t_fraction = torch.randint(1, training['T'] + 1, (B,)).float() / training['T']
-        if args.mode == 'sample':
+        def step():
+            opt.zero_grad()
+            t = torch.randint(1, T + 1, (B,))
+            noise = torch.randn_like(x0)
+            ab = alpha_bar[t].view(-1, 1, 1, 1)
+            xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise  # Ho et al. 2020, eq. 4
+            loss = F.mse_loss(model(xt, t.float() / T), noise)  # L_simple, eq. 14
+            loss.backward()
+            opt.step()
+            return loss.item()
+    elif args.mode == 'sample':
+        model.eval()
+        state = {'x': torch.randn(shape)}
+        i = T // 2
+
+        def step():
             with torch.no_grad():
-                return float(model(x, t_fraction)[0, 0, 0, 0])
-        opt.zero_grad()
-        noise = torch.randn_like(x)
-        loss = F.mse_loss(model(x, t_fraction), noise)
-        loss.backward()
-        opt.step()
-        return loss.item()
+                eps = model(state['x'], torch.full((B,), i / T))
+                # Ho et al. 2020, Algorithm 2, sigma_t^2 = beta_t
+                x = (state['x'] - eps * ((1 - alpha[i]) / (1 - alpha_bar[i]).sqrt())) / alpha[i].sqrt() + beta[i].sqrt() * torch.randn_like(eps)
+                state['x'] = x.clamp(-5, 5)
+            return float(x[0, 0, 0, 0])
+    else:
+        model.eval()
+        stride = T // DDIM_STEPS
+
+        def step():
+            with torch.no_grad():
+                x = torch.randn(shape)
+                for i in range(T, 0, -stride):
+                    eps = model(x, torch.full((B,), i / T))
+                    ab, abp = alpha_bar[i], alpha_bar[max(i - stride, 0)]
+                    x = abp.sqrt() / ab.sqrt() * (x - (1 - ab).sqrt() * eps) + (1 - abp).sqrt() * eps  # Song et al. 2021, eq. 12, eta = 0
+            return float(x[0, 0, 0, 0])
     times = time_steps(step, args.warmup, args.reps)
-    print_bench(args.mode, B, model, times)
+    print_bench(args.mode, B, model, times, **({'steps': DDIM_STEPS} if args.mode == 'ddim' else {}))
 
 
 def main():
-    ap = twin_parser(__doc__, ['train', 'sample'], 'x, noise (NCHW, flat) and t_fraction', 0, '0 = the config\'s batchSize')
+    ap = twin_parser(__doc__, ['train', 'sample', 'ddim'], 'x, noise (NCHW, flat) and t_fraction', 0, '0 = the config\'s batchSize for train, 32 for sample and ddim')
     ap.add_argument('--config', required=True, help='a project config file (configs/*.json)')
     run_twin(ap, {'params': params_cmd, 'dump': dump, 'bench': bench})
 

@@ -10,18 +10,31 @@
  *                                    some cases -> bench/results/guidance.{json,md} (latest.md keeps the full run)
  *   npx tsx bench/run.ts --quick --cases hybrid-train,learned-sample --name improved-ddpm
  *                                    improved DDPM's rows (twin: bench/improved_ddpm_torch.py)
- *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample
- *            --backends tensorflow,wasm,cpu  --rounds N  --name NAME
+ *   npx tsx bench/run.ts --quick --cases attention-train,attention-sample --name attention-unet
+ *                                    the attention UNet of configs/mnist.json (twin: bench/attention_unet_torch.py):
+ *                                    attention-train = one step of its config's training (batch 64: forward
+ *                                    process, L_simple, backward, Adam at its rate), attention-sample = one
+ *                                    DDPM step at batch 32; attention-ddim = DDIM-25 of 32 (of T = 1000),
+ *                                    25 forwards a repetition, so only when named in --cases
+ *   npx tsx bench/run.ts --quick --cases ardm-train,ardm-step --name ardm
+ *                                    the ARDM transformer at the sprites' size (twin: bench/ardm_torch.py):
+ *                                    ardm-train = one training step at its recipe's batch 16 (a fresh t and sigma per
+ *                                    datum, Eq. 4's loss, backward, Adam 1e-3), ardm-step = its logits at one
+ *                                    decoding step's mask, batch 32
+ *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
+ *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step
+ *            (default: all but attention-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *
- * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample):
- * training and whole sampling loops would take minutes to hours per repetition there; its rows say so.
+ * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample,
+ * attention-sample, ardm-step): training and whole sampling loops would take minutes to hours per
+ * repetition there; its rows say so.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { CASES, type BenchRow, type CaseSpec, DEFAULT_MACS_PER_IMAGE, TRAIN_COST_FACTOR, makeRow, matmulGflops, median, pool } from "./report";
 import { renderMarkdown, renderTable } from "./report";
-import { PROJECT_ROOT, type Reps, type SideRun, runOurs, runTorch, torchMacsPerImage, torchUnavailable } from "./sides";
+import { ARDM_TRAIN_BATCH, ATTENTION_CONFIG_FILE, PROJECT_ROOT, type Reps, type SideRun, runOurs, runTorch, torchMacsPerImage, torchUnavailable } from "./sides";
 import type { BenchCase } from "./worker";
 
 const ALL_BACKENDS = ["tensorflow", "wasm", "cpu"];
@@ -35,9 +48,31 @@ const IMPROVED_DDPM_CASES: CaseSpec[] = [
   { case: "hybrid-train", name: "hybrid-loss train step (improved DDPM, batch 100: forward, L_simple + L_vlb, backward, Adam)", images: 100, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s" },
   { case: "learned-sample", name: "learned-variance DDPM step (respaced 50 of 500, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
 ];
-const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES];
+/**
+ * The attention UNet of configs/mnist.json (28x28x1, 0.29 M parameters, attention over all 784
+ * pixels at full resolution) against bench/attention_unet_torch.py built from the same file, and the
+ * ARDM transformer at the sprites' size (16x16x3, K = 256, 1.02 M parameters) against
+ * bench/ardm_torch.py. Neither is ContextUnet, so their rows leave out the GFLOP/s columns.
+ */
+const attentionTrainBatch = (JSON.parse(readFileSync(join(PROJECT_ROOT, ATTENTION_CONFIG_FILE), "utf8")) as { training: { batchSize: number } }).training.batchSize;
+const ATTENTION_CASES: CaseSpec[] = [
+  { case: "attention-train", name: `attention UNet train step (${ATTENTION_CONFIG_FILE}, batch ${attentionTrainBatch}: forward, L_simple, backward, Adam)`, images: attentionTrainBatch, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "attention-sample", name: "attention UNet sampling forward (one DDPM step, 28x28x1, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "attention-ddim", name: "attention UNet DDIM-25 (of T = 1000), 32 images", images: 32, forwardsPerImage: 25, scale: 1, unit: "images/s", countsModelFlops: false },
+];
+const ARDM_CASES: CaseSpec[] = [
+  { case: "ardm-train", name: `ARDM transformer train step (16x16x3, K = 256, batch ${ARDM_TRAIN_BATCH}: Eq. 4 loss, backward, Adam)`, images: ARDM_TRAIN_BATCH, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "ardm-step", name: "ARDM transformer forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+];
+const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES];
+/** Cases run only when --cases names them: attention-ddim is 25 of attention-sample's forwards a repetition (minutes a side). */
+const NAMED_ONLY = new Set(["attention-ddim"]);
 /** The cases the plain-JavaScript cpu backend runs: one sampling forward each. */
-const CPU_CASES = new Set(["sample", "learned-sample"]);
+const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step"]);
+/** Training steps: no projection from a sampling forward on the cpu backend. */
+const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train"]);
+/** The cpu backend's forward a skipped case's projection scales: the same network's. */
+const cpuForwardOf = (benchCase: string) => (benchCase.startsWith("attention-") ? "attention-sample" : "sample");
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,7 +81,7 @@ function flag(name: string): string | undefined {
 
 const quick = process.argv.includes("--quick");
 const rounds = Number(flag("rounds") ?? (quick ? 1 : 2));
-const cases = (flag("cases") ?? ALL_CASES.map((c) => c.case).join(",")).split(",");
+const cases = (flag("cases") ?? ALL_CASES.filter((c) => !NAMED_ONLY.has(c.case)).map((c) => c.case).join(",")).split(",");
 const backends = (flag("backends") ?? ALL_BACKENDS.join(",")).split(",");
 
 /** Repetitions per child process (each side, each round). */
@@ -67,6 +102,11 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
     "classifier-grad": step,
     "hybrid-train": train,
     "learned-sample": step,
+    "attention-train": train,
+    "attention-sample": step,
+    "attention-ddim": loop,
+    "ardm-train": train,
+    "ardm-step": step,
   };
   return table[benchCase];
 }
@@ -136,14 +176,14 @@ function main(): void {
   }
 
   const rows: BenchRow[] = [];
-  const cpuSample = pool(runs.get("sample/cpu") ?? []);
   for (const spec of ALL_CASES.filter((c) => cases.includes(c.case))) {
     for (const backend of backends) {
       let skipped: string | undefined;
       if (unavailable.has(backend)) skipped = `backend unavailable: ${unavailable.get(backend)}`;
       else if (backend === "cpu" && !CPU_CASES.has(spec.case)) {
-        const step = cpuSample.times.length ? median(cpuSample.times) : null;
-        const projection = step && spec.case !== "train" && spec.case !== "hybrid-train" ? `; projected from its sampling forward: ~${((step * spec.forwardsPerImage) / 1000).toFixed(0)} s` : "";
+        const cpuForward = pool(runs.get(`${cpuForwardOf(spec.case)}/cpu`) ?? []);
+        const step = cpuForward.times.length ? median(cpuForward.times) : null;
+        const projection = step && !TRAINING_CASES.has(spec.case) ? `; projected from its sampling forward: ~${((step * spec.forwardsPerImage) / 1000).toFixed(0)} s` : "";
         skipped = `not run: the plain-JavaScript cpu backend is far too slow for this (forward only)${projection}`;
       }
       rows.push(
@@ -160,13 +200,13 @@ function main(): void {
   const loadAfter = loadavg();
   const torchVersion = pool(matmul.get("torch") ?? []).error ? "unavailable" : (matmul.get("torch")?.[0]?.version ?? "unavailable");
   const preamble = [
-    `# npm run bench${quick ? " --quick" : ""}: ContextUnet, TensorFlow.js vs PyTorch`,
+    `# npm run bench${quick ? " --quick" : ""}: TensorFlow.js vs PyTorch`,
     "",
     `- date: ${new Date().toISOString()}, ${((Date.now() - started) / 60000).toFixed(1)} min; ${rounds} round(s), sides alternating, medians over all timed repetitions`,
     `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`,
     `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}`,
-    `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `PyTorch ${torchVersion} CPU, 2 threads (../shared/bench/contextunet_torch.py)`}`,
-    `- model cost: ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
+    `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `PyTorch ${torchVersion} CPU, 2 threads (../shared/bench/contextunet_torch.py, and the twins in bench/ for what it lacks)`}`,
+    `- model cost (ContextUnet; the attention UNet's and the ARDM's rows leave the GFLOP/s columns out): ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
     `- sustained GFLOP/s (float32 matmul): ${[...gflops].map(([side, g]) => `${side} ${g === null ? "failed" : g.toFixed(g < 10 ? 1 : 0)}`).join(", ")}${side(matmul)}; share of peak = model GFLOP/s / ${peakGflops?.toFixed(0) ?? "?"}`,
     "- ratio = our time / PyTorch's time (below 1: faster). DDPM-500 times 25 steps and multiplies by 20 (both sides).",
     "- peak RSS: VmHWM of our worker process / ru_maxrss of the Python process, one process per side and case.",

@@ -11,11 +11,31 @@ import type { BenchCase } from "./worker";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 export const TORCH_SCRIPT = resolve(PROJECT_ROOT, "../shared/bench/contextunet_torch.py");
-/** The twins of what the shared reference does not cover: guided sampling loops, the noisy classifier, improved DDPM. */
+/** The twins of what the shared reference does not cover: guided sampling loops, the noisy classifier, improved DDPM, the attention UNet, the ARDM transformer. */
 const GUIDANCE_TWIN = resolve(PROJECT_ROOT, "bench/guidance_torch.py");
 const CLASSIFIER_TWIN = resolve(PROJECT_ROOT, "bench/noisy_classifier_torch.py");
 const IMPROVED_DDPM_TWIN = resolve(PROJECT_ROOT, "bench/improved_ddpm_torch.py");
+const ATTENTION_TWIN = resolve(PROJECT_ROOT, "bench/attention_unet_torch.py");
+const ARDM_TWIN = resolve(PROJECT_ROOT, "bench/ardm_torch.py");
+/** The config file (relative to the project root) both sides build the attention UNet's rows from: its model, schedule, batch and learning rate. */
+export const ATTENTION_CONFIG_FILE = "configs/mnist.json";
+/** The ARDM's training batch: its recipe's (ARDM_TRAIN_DEFAULTS.batchSize, src/lib/ardm/training.ts, as `npm run train-ardm` trains). */
+export const ARDM_TRAIN_BATCH = 16;
 export const PYTHON = "/usr/bin/python3";
+
+/** Each case the shared reference lacks: its twin, the twin's bench mode, and arguments beyond the timing ones. */
+const TWIN_CASES: Partial<Record<BenchCase, { script: string; mode: string; args?: string[] }>> = {
+  "cfg-ddim": { script: GUIDANCE_TWIN, mode: "cfg-ddim" },
+  "classifier-ddim": { script: GUIDANCE_TWIN, mode: "classifier-ddim" },
+  "classifier-grad": { script: CLASSIFIER_TWIN, mode: "guide" },
+  "hybrid-train": { script: IMPROVED_DDPM_TWIN, mode: "hybrid-train" },
+  "learned-sample": { script: IMPROVED_DDPM_TWIN, mode: "learned-sample" },
+  "attention-train": { script: ATTENTION_TWIN, mode: "train", args: ["--config", ATTENTION_CONFIG_FILE] },
+  "attention-sample": { script: ATTENTION_TWIN, mode: "sample", args: ["--config", ATTENTION_CONFIG_FILE] },
+  "attention-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
+  "ardm-train": { script: ARDM_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
+  "ardm-step": { script: ARDM_TWIN, mode: "sample" },
+};
 
 /** What one child process measured. */
 export interface SideRun {
@@ -63,10 +83,12 @@ export function torchUnavailable(): string | null {
 }
 
 // Runs the reference script as __main__ and then prints the process's peak RSS (ru_maxrss, kB).
+// The script's folder goes first on sys.path, as `python3 script` puts it (the twins import twin_tools).
 const TORCH_WRAPPER = [
-  "import json, resource, runpy, sys",
+  "import json, os, resource, runpy, sys",
   "script = sys.argv[1]",
   "sys.argv = sys.argv[1:]",
+  "sys.path.insert(0, os.path.dirname(os.path.abspath(script)))",
   "try:",
   "    runpy.run_path(script, run_name='__main__')",
   "finally:",
@@ -89,21 +111,13 @@ function runTorchScript(args: string[], script = TORCH_SCRIPT): { result: Record
 
 /** The reference's timing of one case (its own warm-up, then `reps` timed repetitions). */
 export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): SideRun {
+  const twin = TWIN_CASES[benchCase];
   const args =
     benchCase === "matmul"
       ? ["matmul", "--impl", "conv1x1", "--n", String(matmulN), "--warmup", String(reps.warmup), "--reps", String(reps.reps)]
-      : ["bench", "--mode", benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2"];
+      : ["bench", "--mode", twin?.mode ?? benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2", ...(twin?.args ?? [])];
   if (benchCase === "ddpm") args.push("--steps", "25");
-  const twins: Partial<Record<BenchCase, string>> = {
-    "cfg-ddim": GUIDANCE_TWIN,
-    "classifier-ddim": GUIDANCE_TWIN,
-    "classifier-grad": CLASSIFIER_TWIN,
-    "hybrid-train": IMPROVED_DDPM_TWIN,
-    "learned-sample": IMPROVED_DDPM_TWIN,
-  };
-  const script = twins[benchCase] ?? TORCH_SCRIPT;
-  if (benchCase === "classifier-grad") args.splice(args.indexOf(benchCase), 1, "guide");
-  const { result, peakMb, error } = runTorchScript(args, script);
+  const { result, peakMb, error } = runTorchScript(args, twin?.script ?? TORCH_SCRIPT);
   return {
     side: "torch",
     case: benchCase,

@@ -18,9 +18,23 @@
  * - learned-sample: one DDPM step at batch 32 on the respaced chain of 50 of the 500 steps
  *   (Sec. 4) with the learned variance (eq. 15): eval-mode forward + posterior step, t = 250 -> 240,
  *   clamped to +-5.
+ * - attention-train: one Trainer step of the attention UNet exactly as `npm run train -- --config
+ *   configs/mnist.json` makes it (ddpmTrainer: the config's model, linear schedule, batch 64 and
+ *   Adam learning rate, no context, L_simple) on synthetic 28x28x1 images.
+ * - attention-sample: one DDPM step of that model at batch 32 (eval forward + update), t = T / 2,
+ *   clamped to +-5.
+ * - attention-ddim: sampleDdim of that model, 25 of its T = 1000 steps, 32 images, no frames kept.
+ * - ardm-train: one training step of the ARDM transformer at the sprites' size
+ *   (ARDM_SPRITE_TRANSFORMER, batch 16 of random 16x16x3 uint8 images, the batch of its training
+ *   recipe): ardmTrainingLoss (a fresh t and sigma per datum, Eq. 4), its gradient, Adam 1e-3 (the
+ *   recipe's peak rate; its warm-up and EMA are left out, as the other training rows leave out EMA).
+ * - ardm-step: the ARDM transformer's logits at one decoding step, batch 32 (a fresh random mask,
+ *   as a step of sampleArdm sees; the categorical draw itself is not timed).
  * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
  * The guidance settings match bench/guidance_torch.py's defaults; the improved-DDPM ones
- * bench/improved_ddpm_torch.py's.
+ * bench/improved_ddpm_torch.py's; the attention UNet's bench/attention_unet_torch.py's (same config
+ * file); the ARDM's bench/ardm_torch.py's. The last two networks' cases are in ./twinNetworks.ts,
+ * the timing every case shares in ./timing.ts.
  */
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
@@ -28,13 +42,16 @@ import { initBackend } from "../src/lib/backend";
 import { reverseChainCoefficients } from "../src/lib/diffusion/posterior";
 import { sampleDdim, sampleDdpm, stridedPlan } from "../src/lib/diffusion/sampling";
 import { type Schedule, cosineSchedule, courseSchedule } from "../src/lib/diffusion/schedule";
-import { ddpmStep, posteriorStep } from "../src/lib/diffusion/steps";
+import { posteriorStep } from "../src/lib/diffusion/steps";
 import { withClassifierFreeGuidance } from "../src/lib/guidance/classifierFreeGuidance";
 import { classifierGradient, withClassifierGuidance } from "../src/lib/guidance/classifierGuidance";
 import { NoisySpriteClassifier } from "../src/lib/guidance/noisyClassifier";
 import { ContextUnet } from "../src/lib/model/contextUnet";
 import type { TrainConfig } from "../src/lib/train/config";
-import { Trainer, type TrainingData } from "../src/lib/train/trainer";
+import { Trainer } from "../src/lib/train/trainer";
+import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeReps, timeTrainer } from "./timing";
+import { ARDM_TRAIN_BATCH } from "./sides";
+import { attentionConfig, timeArdm, timeAttentionSampling, timeAttentionTraining } from "./twinNetworks";
 
 export type BenchCase =
   | "train"
@@ -46,6 +63,11 @@ export type BenchCase =
   | "classifier-grad"
   | "hybrid-train"
   | "learned-sample"
+  | "attention-train"
+  | "attention-sample"
+  | "attention-ddim"
+  | "ardm-train"
+  | "ardm-step"
   | "matmul";
 
 export interface WorkerResult {
@@ -67,7 +89,6 @@ export interface WorkerResult {
 
 /** DDPM-500 is timed as 25 steps; the bench multiplies by T / 25 = 20. */
 export const DDPM_TIMED_STEPS = 25;
-export const DDIM_STEPS = 25;
 const GUIDANCE_WEIGHT = 2;
 const CLASSIFIER_SCALE = 3;
 /** Improved DDPM: the cosine schedule (eq. 17) at the course's T; sampling on 50 of its steps, timed at t = 250. */
@@ -86,62 +107,22 @@ export function peakRssMb(): number {
   return match ? Number(match[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
-/** Random images in [-1, 1] and one-hot labels, as the reference's make_batch. */
-function syntheticBatch(n: number, seed: number): { images: tf.Tensor4D; labels: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const images = tf.randomUniform([n, 16, 16, 3], -1, 1, "float32", seed) as tf.Tensor4D;
-    const classes = tf.randomUniform([n], 0, 5, "int32", seed + 1) as tf.Tensor1D;
-    return { images, labels: tf.cast(tf.oneHot(classes, 5), "float32") as tf.Tensor2D };
-  });
-}
-
-/** Runs `rep` warmup + reps times; times the last `reps`. */
-async function timeReps(warmup: number, reps: number, rep: () => Promise<void> | void) {
-  const times: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < warmup + reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await rep();
-    const elapsed = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (i >= warmup) {
-      times.push(elapsed);
-      cpu.push((c.user + c.system) / 1000);
-    }
-  }
-  return { times, cpu };
-}
-
-/** Trainer steps, timed between consecutive onStep calls (each step reads its loss back). */
+/** ContextUnet Trainer steps on synthetic sprites (see timeTrainer). */
 async function timeTraining(model: ContextUnet, batch: number, warmup: number, reps: number, recipe: Partial<TrainConfig> = {}, schedule: Schedule = courseSchedule) {
   const fixed = syntheticBatch(batch, 7);
-  const data: TrainingData = {
-    count: batch * (warmup + reps),
-    batch: () => ({ images: fixed.images.clone(), labels: fixed.labels.clone() }),
-  };
-  const trainer = new Trainer(model, data, { epochs: 1, batchSize: batch, useContext: true, emaDecay: null, ...recipe }, schedule);
-  const times: number[] = [];
-  const cpu: number[] = [];
-  let c0 = process.cpuUsage();
-  let t0 = performance.now();
-  await trainer.run({
-    onStep: ({ globalStep }) => {
-      const c = process.cpuUsage(c0);
-      if (globalStep > warmup) {
-        times.push(performance.now() - t0);
-        cpu.push((c.user + c.system) / 1000);
-      }
-      c0 = process.cpuUsage();
-      t0 = performance.now();
-    },
-  });
-  trainer.dispose();
-  tf.dispose([fixed.images, fixed.labels]);
-  return { times, cpu };
+  const trainer = new Trainer(model, fixedData(fixed, warmup + reps), { epochs: 1, batchSize: batch, useContext: true, emaDecay: null, ...recipe }, schedule);
+  try {
+    return await timeTrainer(trainer, warmup, reps);
+  } finally {
+    trainer.dispose();
+    tf.dispose([fixed.images, fixed.labels]);
+  }
 }
 
 async function run(benchCase: BenchCase, warmup: number, reps: number, n: number) {
+  if (benchCase === "attention-train") return timeAttentionTraining(warmup, reps, n);
+  if (benchCase === "attention-sample" || benchCase === "attention-ddim") return timeAttentionSampling(benchCase, warmup, reps, n);
+  if (benchCase === "ardm-train" || benchCase === "ardm-step") return timeArdm(benchCase, warmup, reps, n);
   if (benchCase === "matmul") {
     const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
     const b = tf.randomNormal([n, n], 0, 1, "float32", 2) as tf.Tensor2D;
@@ -159,23 +140,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     const { labels: context } = syntheticBatch(batch, 3);
     let seed = 11;
     try {
-      if (benchCase === "sample") {
-        let x = tf.randomNormal([batch, 16, 16, 3], 0, 1, "float32", 5) as tf.Tensor4D;
-        const t = 250;
-        const result = await timeReps(warmup, reps, () => {
-          const next = tf.tidy(() => {
-            const z = tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D;
-            const predNoise = model.predictNoise(x, t / courseSchedule.T, context);
-            // The reference clamps to +-5 so repeated steps stay bounded.
-            return tf.clipByValue(ddpmStep(x, predNoise, t, courseSchedule, z), -5, 5) as tf.Tensor4D;
-          });
-          x.dispose();
-          x = next;
-          x.dataSync();
-        });
-        x.dispose();
-        return result;
-      }
+      if (benchCase === "sample") return await timeDdpmStep(model, courseSchedule, context, warmup, reps);
       if (benchCase === "learned-sample") return await timeLearnedVarianceStep(model, context, warmup, reps);
       if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
       const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;
@@ -263,11 +228,19 @@ async function timeClassifierGuidedDdim(model: ContextUnet, warmup: number, reps
   }
 }
 
+/** Batch (or matrix size) of a case when --n is not given: the course's 100 for training, the config's for attention-train, the ARDM recipe's for ardm-train, else 32. */
+function defaultBatch(benchCase: BenchCase): number {
+  if (benchCase === "train" || benchCase === "hybrid-train") return 100;
+  if (benchCase === "attention-train") return attentionConfig().training.batchSize;
+  if (benchCase === "ardm-train") return ARDM_TRAIN_BATCH;
+  return benchCase === "matmul" ? 2048 : 32;
+}
+
 async function main(): Promise<void> {
   const benchCase = flag("case", "sample") as BenchCase;
   const warmup = Number(flag("warmup", "2"));
   const reps = Number(flag("reps", "5"));
-  const n = Number(flag("n", benchCase === "train" || benchCase === "hybrid-train" ? "100" : benchCase === "matmul" ? "2048" : "32"));
+  const n = Number(flag("n", String(defaultBatch(benchCase))));
   const result: WorkerResult = {
     side: "tfjs",
     backend: flag("backend", "tensorflow"),
@@ -278,7 +251,7 @@ async function main(): Promise<void> {
     cpu_ms: [],
     peak_rss_mb: 0,
   };
-  if (benchCase === "ddim" || benchCase === "cfg-ddim" || benchCase === "classifier-ddim") result.steps = DDIM_STEPS;
+  if (benchCase === "ddim" || benchCase === "cfg-ddim" || benchCase === "classifier-ddim" || benchCase === "attention-ddim") result.steps = DDIM_STEPS;
   if (benchCase === "ddpm") result.steps = DDPM_TIMED_STEPS;
   if (benchCase === "matmul") result.n = n;
   try {

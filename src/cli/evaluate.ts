@@ -26,8 +26,9 @@ const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
                      fewer: the respaced chain of improved DDPM)
   --eta X            DDIM only: eta (default 0)
   --clip-denoised on|off
-                     clip the x_0 estimate to [-1, 1] at every step (default on for a cosine-schedule
-                     model, as improved DDPM samples, off for the course's linear one); recorded
+                     clip the x_0 estimate to [-1, 1] at every step (default on where the schedule
+                     magnifies eps^'s error in x_0 more than the course's: cosine, T = 1000; off on
+                     the course's schedule); recorded
   --n N              samples (default 1000; the floor needs 2n held-out real sprites)
   --seed N           seed of the samples and of the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})

@@ -31,8 +31,9 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
                    fewer sample the respaced chain of improved DDPM)
   --eta X          DDIM only: eta (default 0)
   --clip-denoised on|off
-                   clip the x_0 estimate to [-1, 1] at every step (DDPM, DDIM; default on for a
-                   cosine-schedule model, as improved DDPM samples, off for the course's linear one)
+                   clip the x_0 estimate to [-1, 1] at every step (DDPM, DDIM; default on where the
+                   schedule magnifies eps^'s error in x_0 more than the course's: cosine, T = 1000;
+                   off on the course's schedule)
   --n N            number of sprites (default 32)
   --context SPEC   none (default) | classes, e.g. 0,0,1,4 or hero,food (cycled to n) | "each" (n / 5 of each class)
                    | a vector, e.g. 1,0,0.6,0,0 (with --vector), used for every sprite

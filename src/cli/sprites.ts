@@ -1,10 +1,10 @@
 /**
  * `npm run sprites -- [--seed S] [--count N] [--variants V] [--out DIR] [--no-sheets]`
  *   regenerates the sprite set (default: seed 0, 89,400 sprites = 1,788 bases x 50 variants, into
- *   data/sprites), writes its manifest and one contact-sheet PNG per class.
+ *   data/sprites) with its captions file, writes its manifest and one contact-sheet PNG per class.
  * `npm run sprites -- --ensure [--out DIR]`
- *   makes sure DIR holds the set its committed manifest describes, generating it if missing
- *   (what the set-up script runs on a fresh clone).
+ *   makes sure DIR holds the set (and captions) its committed manifest describes, generating
+ *   what is missing (what the set-up script runs on a fresh clone).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   if (values.ensure) {
     const result = ensureSpriteSet(out);
-    console.log(`${result.generated ? "generated" : "up to date"}: ${result.images}, ${result.labels} (${Date.now() - started} ms)`);
+    const files = [result.images, result.labels, ...(result.captions === null ? [] : [result.captions])];
+    console.log(`${result.generated ? "generated" : "up to date"}: ${files.join(", ")} (${Date.now() - started} ms)`);
     return;
   }
   const set = generateSpriteSet({ seed, count, variantsPerBase });
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
   const manifest = writeSpriteSet(out, set);
   console.log(`generated ${set.count} sprites (${set.baseCount} bases x ${set.variantsPerBase}) with seed ${set.seed} in ${generatedMs} ms`);
   manifest.classCounts.forEach((n, k) => console.log(`  class ${k} ${SPRITE_CLASS_NAMES[k]}: ${n} (${((100 * n) / set.count).toFixed(1)} %)`));
-  console.log(`wrote ${join(out, manifest.images.name)} (${manifest.images.bytes} bytes), ${join(out, manifest.labels.name)} (${manifest.labels.bytes} bytes), manifest.json`);
+  const records = [manifest.images, manifest.labels, ...(manifest.captions === undefined ? [] : [manifest.captions])];
+  console.log(`wrote ${records.map((record) => `${join(out, record.name)} (${record.bytes} bytes)`).join(", ")}, manifest.json`);
   if (!values["no-sheets"]) for (const path of await writeContactSheets(set, out)) console.log(`wrote ${path}`);
   console.log(`done in ${Date.now() - started} ms`);
 }

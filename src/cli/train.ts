@@ -11,8 +11,8 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
-import { epochOrder } from "../lib/data/batches";
-import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, subsetDataset } from "../lib/data/dataset";
+import { seededSubset } from "../lib/data/batches";
+import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset } from "../lib/data/dataset";
 import { PROJECT_ROOT, projectPath } from "../lib/data/projectRoot";
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
 import { courseSchedule, cosineSchedule, describeSchedule } from "../lib/diffusion/schedule";
@@ -30,6 +30,7 @@ import { type DataInfo, resumeTraining, saveTrainingCheckpoint } from "../lib/tr
 import { ddpmTrainer, loadDdpmDataset } from "../lib/train/ddpmRun";
 import { checkOutputFolder, choiceOption, numberOption, requirePartner } from "./arguments";
 import { ProgressLine, formatDuration, progressBar } from "./progressLine";
+import { trainingStop } from "./trainingStop";
 
 const USAGE = `Usage: npm run train -- --out DIR [options]
        npm run train -- --config FILE [--out DIR] [--resume] [--sample-every K] [--snapshots LIST] [--max-minutes M]
@@ -141,7 +142,7 @@ export function parseTrainArgs(args: string[]) {
 }
 
 /** The data to train on: --images with --labels, --images alone (no labels: unconditional), or the project's set. */
-function trainingFiles(args: { images?: string; labels?: string }): { dataset: SpriteDataset; source: string } {
+export function trainingFiles(args: { images?: string; labels?: string }): { dataset: SpriteDataset; source: string } {
   const shown = (path: string) => relative(PROJECT_ROOT, path);
   if (args.images !== undefined && args.labels !== undefined) {
     return { dataset: loadSpriteDataset(args.images, args.labels), source: `${shown(args.images)} + ${shown(args.labels)}` };
@@ -164,10 +165,7 @@ interface PreparedRun {
 function spriteRun(args: TrainArgs): PreparedRun {
   const files = trainingFiles(args);
   let dataset = files.dataset;
-  if (args.subset !== undefined) {
-    const chosen = epochOrder(dataset.count, args.seed, 0x5b5e7).slice(0, args.subset).sort();
-    dataset = subsetDataset(dataset, chosen);
-  }
+  if (args.subset !== undefined) dataset = seededSubset(dataset, args.subset, args.seed);
   const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
   const model = new ContextUnet({ outChannels: args.variance === "learned" ? 6 : 3 }, args.seed);
   const schedule = args.schedule === "cosine" ? cosineSchedule({ T: courseSchedule.T }) : courseSchedule;
@@ -209,19 +207,13 @@ async function main(): Promise<void> {
   }
   log.log(`training on ${data.count} ${imageNoun}, ${trainer.stepsPerEpoch} steps per epoch, ${model.parameterCount} parameters`);
 
-  let stop = false;
-  process.on("SIGINT", () => {
-    if (stop) process.exit(130);
-    stop = true;
-    log.log("stopping after this step (Ctrl-C again to quit at once, losing the step)");
-  });
-  const deadline = args.maxMinutes !== undefined ? Date.now() + args.maxMinutes * 60_000 : Infinity;
+  const shouldStop = trainingStop(log, args.maxMinutes);
   const started = Date.now();
   const stepsAtStart = trainer.position.globalStep;
   const totalSteps = trainer.config.epochs * trainer.stepsPerEpoch;
 
   const { completed } = await trainer.run({
-    shouldStop: () => stop || Date.now() > deadline,
+    shouldStop,
     onStep: (r) => {
       const rate = (r.globalStep - stepsAtStart) / ((Date.now() - started) / 1000);
       const eta = (totalSteps - r.globalStep) / rate;

@@ -25,6 +25,7 @@ export * from "./train/adam";
 export * from "./train/ema";
 export * from "./train/diffusionLoss";
 export * from "./train/timestepSampler";
+export * from "./train/epochTrainer";
 export * from "./train/trainer";
 export * from "./train/checkpoint";
 export * from "./train/atomicFile";

@@ -21,24 +21,20 @@ function run(command: string, args: string[]): { status: number | null; stderr: 
 }
 
 describe("the 28x28 sets' classifier commands fail before any work", () => {
-  it("train-classifier names the sets for an unknown one and wants --set for --subset", () => {
-    const unknown = run("train-classifier", ["--set", "cifar"]);
-    expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain('train-classifier: No image set "cifar": the 28x28 sets are mnist, textures');
-    const subset = run("train-classifier", ["--subset", "100"]);
-    expect(subset.status).toBe(1);
-    expect(subset.stderr).toContain("train-classifier: --subset needs --set");
-  }, 120_000);
-
-  it("set-frechet refuses the sprites' classifier for a 28x28 set", () => {
-    const wrong = run("set-frechet", ["--set", "mnist", "--classifier", "models/classifier"]);
-    expect(wrong.status).toBe(1);
-    expect(wrong.stderr).toContain("set-frechet: models/classifier holds the classifier of the sprites, not of mnist");
-    const both = run("set-frechet", ["--set", "mnist", "--checkpoint", "models/context"]);
-    expect(both.status).toBe(1);
-    expect(both.stderr).toContain("set-frechet: --checkpoint ignores --set");
-    const sprites = run("set-frechet", ["--checkpoint", "models/context", "--n", "4"]);
-    expect(sprites.status).toBe(1);
-    expect(sprites.stderr).toContain("set-frechet: models/context records no DDPM config, so no 28x28 set");
-  }, 120_000);
+  const refusals: Array<[string, string[], string]> = [
+    ["train-classifier", ["--set", "cifar"], 'No image set "cifar": the 28x28 sets are mnist, textures'],
+    ["train-classifier", ["--subset", "100"], "--subset needs --set"],
+    ["set-frechet", ["--set", "mnist", "--classifier", "models/classifier"], "models/classifier holds the classifier of the sprites, not of mnist"],
+    ["set-frechet", ["--set", "mnist", "--checkpoint", "models/context"], "--checkpoint ignores --set"],
+    ["set-frechet", ["--checkpoint", "models/context", "--n", "4"], "models/context records no DDPM config, so no 28x28 set"],
+    ["set-frechet", ["--set", "mnist", "--record", "models/evaluation.json"], "--record needs --checkpoint"],
+    ["set-frechet", ["--checkpoint", "models/mnist", "--record", "models/evaluation.txt"], `--record ${join(ROOT, "models", "evaluation.txt")}: the file name should end in .json`],
+  ];
+  for (const [command, args, message] of refusals) {
+    it(`${command} ${args.join(" ")} fails saying "${message}"`, () => {
+      const result = run(command, args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`${command}: ${message}`);
+    }, 120_000);
+  }
 });

@@ -40,11 +40,12 @@ const NEIGHBOURS: number[][] = Array.from({ length: N * N }, (_, p) => {
   return [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]].filter(([nx, ny]) => nx >= 0 && ny >= 0 && nx < N && ny < N).map(([nx, ny]) => ny * N + nx);
 });
 
-export function analyseSprite(bytes: Uint8Array, offset = 0, withKey = false): SpriteAnalysis {
+/** Per pixel (row-major), 1 where the flood fill of the file comment reaches: the background. */
+export function backgroundMask(bytes: Uint8Array, offset = 0): Uint8Array {
   // The reference background colour: the median of the light (luma > 180) frame-edge pixels,
   // since the sprite's dark outline may cover much of the edge.
   const light = EDGE.filter((p) => luma1000(bytes, offset, p) > 180_000);
-  if (light.length === 0) throw new Error("analyseSprite: no light background pixel on the frame's edge");
+  if (light.length === 0) throw new Error("backgroundMask: no light background pixel on the frame's edge");
   const median = [0, 1, 2].map((c) => light.map((p) => bytes[offset + 3 * p + c]).sort((a, b) => a - b)[light.length >> 1]);
   const nearBackground = (p: number): boolean => {
     const o = offset + 3 * p;
@@ -58,6 +59,14 @@ export function analyseSprite(bytes: Uint8Array, offset = 0, withKey = false): S
     background[p] = 1;
     for (const q of NEIGHBOURS[p]) if (!background[q] && nearBackground(q)) stack.push(q);
   }
+  return background;
+}
+
+/** Whether subject pixel p touches the background (the outline ring). */
+export const touchesBackground = (background: Uint8Array, p: number): boolean => NEIGHBOURS[p].some((q) => background[q] === 1);
+
+export function analyseSprite(bytes: Uint8Array, offset = 0, withKey = false): SpriteAnalysis {
+  const background = backgroundMask(bytes, offset);
   let outlined = true;
   let outlinePixels = 0;
   let minX = N, minY = N, maxX = -1, maxY = -1;
@@ -74,7 +83,7 @@ export function analyseSprite(bytes: Uint8Array, offset = 0, withKey = false): S
     const x = p % N;
     const y = (p - x) / N;
     minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
-    if (NEIGHBOURS[p].some((q) => background[q] === 1)) {
+    if (touchesBackground(background, p)) {
       outlinePixels++;
       if (luma1000(bytes, offset, p) >= 100_000) outlined = false;
     } else colours.add(rgb);

@@ -7,8 +7,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fullChainCoefficients } from "../../src/lib/diffusion/posterior";
 import { checkSamplerChoice, sample, samplerLabel } from "../../src/lib/diffusion/samplers";
-import { type NoiseModel, clipsDenoisedByDefault, sampleDdim, sampleDdpm, stepNoise } from "../../src/lib/diffusion/sampling";
-import { cosineSchedule, courseSchedule } from "../../src/lib/diffusion/schedule";
+import { type NoiseModel, clipsDenoisedByDefault, x0ErrorGain, sampleDdim, sampleDdpm, stepNoise } from "../../src/lib/diffusion/sampling";
+import { cosineSchedule, courseSchedule, linearSchedule } from "../../src/lib/diffusion/schedule";
 import { ddimStep, posteriorStep } from "../../src/lib/diffusion/steps";
 import { useTestBackend } from "../helpers/backends";
 import { GaussianOracle } from "../helpers/oracle";
@@ -63,9 +63,22 @@ describe("clipping the x_0 estimate", () => {
     expect(diff).toBeLessThan(1e-5);
   });
 
-  it("defaults: on for the cosine schedule, off for the course's linear one; labelled and refused where meaningless", () => {
+  it("defaults: on where x0^ magnifies eps^'s error more than on the course's schedule (cosine, T = 1000), off on the course's; labelled and refused where meaningless", () => {
+    const hoEtAl = linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 });
+    // sqrt((1 - alphaBar_T) / alphaBar_T), alphaBar_T recomputed here as the course's prod_{t=0..T} (1 - beta_t).
+    const gain = (T: number) => {
+      let alphaBar = 1;
+      for (let t = 0; t <= T; t++) alphaBar *= 1 - (1e-4 + ((0.02 - 1e-4) * t) / T);
+      return Math.sqrt((1 - alphaBar) / alphaBar);
+    };
+    expect(x0ErrorGain(courseSchedule)).toBeCloseTo(gain(500), 10);
+    expect(x0ErrorGain(courseSchedule)).toBeCloseTo(12.6, 1);
+    expect(x0ErrorGain(hoEtAl)).toBeCloseTo(gain(1000), 8);
+    expect(x0ErrorGain(hoEtAl)).toBeCloseTo(158.2, 0);
     expect(clipsDenoisedByDefault(cosine)).toBe(true);
+    expect(clipsDenoisedByDefault(hoEtAl)).toBe(true);
     expect(clipsDenoisedByDefault(courseSchedule)).toBe(false);
+    expect(clipsDenoisedByDefault(linearSchedule({ T: 40, betaStart: 1e-4, betaEnd: 0.02 }))).toBe(false);
     expect(checkSamplerChoice({ sampler: "ddpm", steps: 50 }, cosine).clipDenoised).toBe(true);
     expect(checkSamplerChoice({ sampler: "ddim", clipDenoised: false }, cosine).clipDenoised).toBe(false);
     expect(checkSamplerChoice({ sampler: "ddim" }, courseSchedule).clipDenoised).toBe(false);

@@ -76,7 +76,7 @@ describe("sampler names, labels and costs", () => {
     expect(samplerLabel({ sampler: "ddim", steps: 25, eta: 0 }, courseSchedule)).toBe("DDIM-25");
     expect(samplerLabel({ sampler: "ddim", steps: 25, eta: 0.5 }, courseSchedule)).toBe("DDIM-25, eta 0.5");
     expect(samplerLabel({ sampler: "ddpm-no-noise" }, courseSchedule)).toBe("DDPM-500 without noise");
-    expect(samplerLabel({ sampler: "ddpm" }, { T: 1000 })).toBe("DDPM-1000");
+    expect(samplerLabel({ sampler: "ddpm" }, linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 }))).toBe("DDPM-1000, x0 clipped");
     expect(samplerLabel({ sampler: "ddpm", steps: 50 }, courseSchedule)).toBe("DDPM-50");
   });
 
@@ -93,7 +93,7 @@ describe("sampler names, labels and costs", () => {
   it("counts model evaluations: T for DDPM (or its respaced steps), the steps for DDIM", () => {
     expect(modelEvaluations({ sampler: "ddpm" }, courseSchedule)).toBe(500);
     expect(modelEvaluations({ sampler: "ddpm", steps: 100 }, courseSchedule)).toBe(100);
-    expect(modelEvaluations({ sampler: "ddpm-no-noise" }, { T: 1000 })).toBe(1000);
+    expect(modelEvaluations({ sampler: "ddpm-no-noise" }, linearSchedule({ T: 1000, betaStart: 1e-4, betaEnd: 0.02 }))).toBe(1000);
     expect(modelEvaluations({ sampler: "ddim" }, courseSchedule)).toBe(25);
     expect(modelEvaluations({ sampler: "ddim", steps: 50 }, courseSchedule)).toBe(50);
     expect(checkSamplerChoice({ sampler: "ddim", eta: 1 }, courseSchedule)).toEqual({ steps: 25, eta: 1, clipDenoised: false });

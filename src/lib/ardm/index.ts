@@ -1,6 +1,7 @@
 /**
  * Order-agnostic Autoregressive Diffusion Models (Hoogeboom et al. 2022): the network contract,
- * orders and masks, the Eq. 4 loss, likelihood evaluation, sampling and the budgeted parallel schedule.
+ * orders and masks, the Eq. 4 loss, likelihood evaluation, sampling and the budgeted parallel schedule;
+ * training on the shared loop, checkpoints, the held-out sprites of its likelihood, pictures of its data.
  */
 export * from "./network";
 export * from "./orders";
@@ -9,3 +10,7 @@ export * from "./likelihood";
 export * from "./budget";
 export * from "./sampling";
 export * from "./transformer";
+export * from "./images";
+export * from "./training";
+export * from "./checkpoint";
+export * from "./heldOutSprites";

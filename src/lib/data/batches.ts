@@ -8,7 +8,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { Prng, deriveSeed } from "./sprites/prng";
-import { sampleTensors, type SpriteDataset } from "./dataset";
+import { sampleTensors, subsetDataset, type SpriteDataset } from "./dataset";
 
 export interface BatchOptions {
   /** Samples per batch (the course uses 100). */
@@ -43,6 +43,21 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
     order[j] = held;
   }
   return order;
+}
+
+/** The stream `npm run train -- --subset N` (and train-ardm) draws its subset from (src/lib/metrics/trainingSet.ts rebuilds it). */
+export const SUBSET_STREAM = 0x5b5e7;
+
+/**
+ * The seeded training subset of `size` samples: the first `size` of epochOrder(count, seed,
+ * SUBSET_STREAM), kept in file order. Runs with the same seed and size train on the same samples,
+ * so a checkpoint's manifest (seed, count, fingerprint) says which ones they were.
+ */
+export function seededSubset(dataset: SpriteDataset, size: number, seed: number): SpriteDataset {
+  if (!Number.isInteger(size) || size < 1 || size > dataset.count) {
+    throw new Error(`seededSubset: asked for ${size} samples of a data set of ${dataset.count}; pass a whole number in 1..${dataset.count}.`);
+  }
+  return subsetDataset(dataset, epochOrder(dataset.count, seed, SUBSET_STREAM).slice(0, size).sort());
 }
 
 /** Batches in one epoch: ceil(count / batchSize), or floor with dropLast. */

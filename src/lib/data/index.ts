@@ -39,6 +39,10 @@ export {
   type SpriteFileRecord,
   type SpriteManifest,
 } from "./spriteFiles";
+export { SPRITE_CAPTIONS_FILE, SPRITE_CAPTIONS_FORMAT, encodeSpriteCaptions, loadSpriteCaptions, type BaseCaptions, type SpriteCaptions } from "./spriteCaptions";
+export { captionVocabulary, captionWords, possibleCaptionWords, spriteCaptions, SPRITE_KINDS } from "./sprites/captions";
+export { COLOUR_NAMES, COLOUR_REFERENCES, colourName } from "./sprites/colourNames";
+export { SPRITE_PARTS, type Direction, type Facing, type SpriteAttributes, type SpriteFamily, type SpritePart } from "./sprites/traits";
 export { SPRITE_BYTES, SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 export { COURSE_BASE_COUNT, COURSE_CLASS_PERMILLE, COURSE_VARIANTS_PER_BASE, SPRITE_CLASS_NAMES, balancedClassCounts } from "./sprites/classes";
 export {

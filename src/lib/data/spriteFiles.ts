@@ -1,8 +1,9 @@
 /**
  * The project's sprite set on disk (data/sprites): the images and labels .npy files in the
- * course's format, and manifest.json recording the generator version, seed, sizes and the sha256
- * of each file. The .npy files (69 MB) are generated, not committed; the manifest is committed,
- * so `ensureSpriteSet` can regenerate them and prove they are byte-identical.
+ * course's format, the captions file (spriteCaptions.ts), and manifest.json recording the
+ * generator version, seed, sizes and the sha256 of each file. The .npy files (69 MB) and the
+ * captions (0.5 MB) are generated, not committed; the manifest is committed, so
+ * `ensureSpriteSet` can regenerate them and prove they are byte-identical.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { projectPath } from "./projectRoot";
 import { SPRITE_CLASSES, loadSpriteDataset, type SpriteDataset } from "./dataset";
 import { SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 import { SPRITE_CLASS_NAMES } from "./sprites/classes";
+import { SPRITE_CAPTIONS_FILE, SPRITE_CAPTIONS_FORMAT, encodeSpriteCaptions } from "./spriteCaptions";
 
 /** The project's data/sprites (absolute, from the project root, not the cwd). */
 export const DEFAULT_SPRITE_DIR = projectPath(join("data", "sprites"));
@@ -38,6 +40,8 @@ export interface SpriteManifest {
   classCounts: number[];
   images: SpriteFileRecord;
   labels: SpriteFileRecord;
+  /** Absent from manifests written before the captions existed. */
+  captions?: SpriteFileRecord;
 }
 
 /** The set as the course's arrays: uint8 (N, 16, 16, 3) images, float64 (N, 5) one-hot labels. */
@@ -52,11 +56,12 @@ export function spriteSetArrays(set: SpriteSet): { images: NpyArray; labels: Npy
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
-/** The .npy bytes of a set and its manifest, without touching the disk. */
-export function encodeSpriteSet(set: SpriteSet): { imagesNpy: Uint8Array; labelsNpy: Uint8Array; manifest: SpriteManifest } {
+/** The bytes of a set's files (.npy images and labels, captions) and its manifest, without touching the disk. */
+export function encodeSpriteSet(set: SpriteSet): { imagesNpy: Uint8Array; labelsNpy: Uint8Array; captionsJson: Uint8Array; manifest: SpriteManifest } {
   const arrays = spriteSetArrays(set);
   const imagesNpy = formatNpy(arrays.images);
   const labelsNpy = formatNpy(arrays.labels);
+  const captionsJson = encodeSpriteCaptions(set);
   const classCounts = new Array<number>(SPRITE_CLASSES).fill(0);
   for (const c of set.classes) classCounts[c]++;
   const manifest: SpriteManifest = {
@@ -69,16 +74,18 @@ export function encodeSpriteSet(set: SpriteSet): { imagesNpy: Uint8Array; labels
     classCounts,
     images: { name: SPRITE_IMAGES_FILE, bytes: imagesNpy.length, sha256: sha256(imagesNpy) },
     labels: { name: SPRITE_LABELS_FILE, bytes: labelsNpy.length, sha256: sha256(labelsNpy) },
+    captions: { name: SPRITE_CAPTIONS_FILE, bytes: captionsJson.length, sha256: sha256(captionsJson) },
   };
-  return { imagesNpy, labelsNpy, manifest };
+  return { imagesNpy, labelsNpy, captionsJson, manifest };
 }
 
-/** Writes the set's two .npy files and then manifest.json into `dir` (each atomically). */
+/** Writes the set's two .npy files, its captions and then manifest.json into `dir` (each atomically). */
 export function writeSpriteSet(dir: string, set: SpriteSet): SpriteManifest {
-  const { imagesNpy, labelsNpy, manifest } = encodeSpriteSet(set);
+  const { imagesNpy, labelsNpy, captionsJson, manifest } = encodeSpriteSet(set);
   mkdirSync(dir, { recursive: true });
   writeAtomic(join(dir, SPRITE_IMAGES_FILE), imagesNpy);
   writeAtomic(join(dir, SPRITE_LABELS_FILE), labelsNpy);
+  writeAtomic(join(dir, SPRITE_CAPTIONS_FILE), captionsJson);
   writeAtomic(join(dir, SPRITE_MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
   return manifest;
 }
@@ -107,21 +114,29 @@ export function fileMatches(dir: string, record: SpriteFileRecord): boolean {
 /**
  * Makes sure `dir` holds the sprite set its manifest describes: if a file is missing or differs,
  * regenerates the set from the manifest's seed and sizes, checks the fresh bytes against the
- * manifest's hashes, and writes them. Returns the paths and whether it generated.
+ * manifest's hashes, and writes them (the captions too, when the manifest records them).
+ * Returns the paths (captions null for a manifest without them) and whether it generated.
  * Throws if there is no manifest, or if the generator no longer reproduces it.
  */
-export function ensureSpriteSet(dir: string = DEFAULT_SPRITE_DIR): { images: string; labels: string; generated: boolean } {
+export function ensureSpriteSet(dir: string = DEFAULT_SPRITE_DIR): { images: string; labels: string; captions: string | null; generated: boolean } {
   const manifest = readSpriteManifest(dir);
   if (manifest === null) {
     throw new Error(`${join(dir, SPRITE_MANIFEST_FILE)}: no sprite manifest; generate a set with \`npm run sprites -- --out ${dir}\`.`);
   }
-  const paths = { images: join(dir, manifest.images.name), labels: join(dir, manifest.labels.name) };
-  if (fileMatches(dir, manifest.images) && fileMatches(dir, manifest.labels)) return { ...paths, generated: false };
+  const captions = manifest.captions ?? null;
+  const paths = { images: join(dir, manifest.images.name), labels: join(dir, manifest.labels.name), captions: captions && join(dir, captions.name) };
+  const records = captions === null ? [manifest.images, manifest.labels] : [manifest.images, manifest.labels, captions];
+  if (records.every((record) => fileMatches(dir, record))) return { ...paths, generated: false };
   const options: SpriteSetOptions = { seed: manifest.seed, count: manifest.count, variantsPerBase: manifest.variantsPerBase };
   const fresh = encodeSpriteSet(generateSpriteSet(options));
-  if (fresh.manifest.images.sha256 !== manifest.images.sha256 || fresh.manifest.labels.sha256 !== manifest.labels.sha256) {
+  const freshCaptions = fresh.manifest.captions as SpriteFileRecord;
+  if (
+    fresh.manifest.images.sha256 !== manifest.images.sha256 ||
+    fresh.manifest.labels.sha256 !== manifest.labels.sha256 ||
+    (captions !== null && freshCaptions.sha256 !== captions.sha256)
+  ) {
     throw new Error(
-      `${join(dir, SPRITE_MANIFEST_FILE)}: the generator (${SPRITE_GENERATOR_VERSION}) no longer reproduces this manifest ` +
+      `${join(dir, SPRITE_MANIFEST_FILE)}: the generator (${SPRITE_GENERATOR_VERSION}, ${SPRITE_CAPTIONS_FORMAT}) no longer reproduces this manifest ` +
         `(${manifest.generator}, seed ${manifest.seed}); if the generator was changed on purpose, rewrite the set and its ` +
         `manifest with \`npm run sprites -- --seed ${manifest.seed} --out ${dir}\` and commit the new manifest.`,
     );
@@ -129,6 +144,7 @@ export function ensureSpriteSet(dir: string = DEFAULT_SPRITE_DIR): { images: str
   mkdirSync(dir, { recursive: true });
   writeAtomic(paths.images, fresh.imagesNpy);
   writeAtomic(paths.labels, fresh.labelsNpy);
+  if (paths.captions !== null) writeAtomic(paths.captions, fresh.captionsJson);
   return { ...paths, generated: true };
 }
 

@@ -40,8 +40,8 @@ export interface SamplerChoice {
   clipDenoised?: boolean;
 }
 
-/** What checkSamplerChoice reads of a schedule: T, and its kind when known (for clipDenoised's default). */
-export type ScheduleShape = Pick<Schedule, "T"> & Partial<Pick<Schedule, "config">>;
+/** What checkSamplerChoice reads of a schedule: T, and alphaBar (for clipDenoised's default, clipsDenoisedByDefault). */
+export type ScheduleShape = Pick<Schedule, "T" | "alphaBar"> & Partial<Pick<Schedule, "config">>;
 
 /** The sampler named by `text`; throws listing the valid names otherwise. */
 export function parseSamplerName(text: string): SamplerName {

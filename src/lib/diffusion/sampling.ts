@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { yieldToEventLoop } from "../eventLoop";
-import { type Schedule } from "./schedule";
+import { COURSE_SCHEDULE_CONFIG, type Schedule, linearSchedule } from "./schedule";
 import { reverseChainCoefficients } from "./posterior";
 import { ddimStep, ddpmStep, posteriorStep } from "./steps";
 import { seededNormal } from "../seededNormal";
@@ -86,14 +86,28 @@ export function courseFrameRule(schedule: Schedule): (t: number) => boolean {
 type StepFunction = (x: tf.Tensor4D, prediction: Prediction, t: number, tPrev: number, seed: number) => tf.Tensor4D;
 
 /**
- * Whether a sampler clips its x_0 estimate to [-1, 1] when not told (the clipDenoised option): on
- * the cosine schedule yes, as openai/improved-diffusion samples it (there 1 / sqrt(alphaBar_T) = 1e4
- * at T = 500 turns eps^'s smallest error into noise); on the course's linear schedule (12.6) no,
- * as the course's loops.
+ * How much an error in eps^ at t = T grows in the x_0 estimate x0^ = (x_T - sqrt(1 - alphaBar_T) eps^) / sqrt(alphaBar_T)
+ * (Ho et al. 2020, eq. 15): sqrt(1 - alphaBar_T) / sqrt(alphaBar_T). The course's schedule 12.6, linear
+ * at T = 1000 (Ho et al.'s) 158, cosine at T = 500 about 1e4.
  */
-export function clipsDenoisedByDefault(schedule: { config?: { kind: string } }): boolean {
-  return schedule.config?.kind === "cosine";
+export function x0ErrorGain(schedule: Pick<Schedule, "T" | "alphaBar">): number {
+  const alphaBarT = schedule.alphaBar[schedule.T];
+  return Math.sqrt((1 - alphaBarT) / alphaBarT);
 }
+
+/**
+ * Whether a sampler clips its x_0 estimate to [-1, 1] when not told (the clipDenoised option): when
+ * the schedule's x0ErrorGain exceeds the course's (12.6), whose loops sample unclipped. So the
+ * course's schedule (and shorter ones) samples as the course does, and Ho et al.'s T = 1000 and the
+ * cosine schedule sample clipped, as their code does (Ho et al.'s and openai/improved-diffusion's
+ * clip_denoised, explainingai-code/DDPM-Pytorch's clamp): there eps^'s smallest error at t = T
+ * throws x0^ far outside the pixel range.
+ */
+export function clipsDenoisedByDefault(schedule: Pick<Schedule, "T" | "alphaBar">): boolean {
+  return x0ErrorGain(schedule) > COURSE_X0_ERROR_GAIN * (1 + 1e-9);
+}
+
+const COURSE_X0_ERROR_GAIN = x0ErrorGain(linearSchedule(COURSE_SCHEDULE_CONFIG));
 
 /** The default number of DDIM steps (the course's: 25 of T = 500). */
 export const DEFAULT_DDIM_STEPS = 25;

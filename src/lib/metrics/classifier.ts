@@ -167,6 +167,8 @@ export interface Classification {
   count: number;
   /** Predicted class per image (argmax of the logits). */
   classes: Uint8Array;
+  /** The classifier's confidence per image: its largest class probability, max_k softmax(logits)_k. */
+  confidences: Float32Array;
   /** Penultimate features, count x featureSize row-major. */
   features: Float32Array;
   featureSize: number;
@@ -180,18 +182,20 @@ export async function classifyImages(classifier: SpriteClassifier, images: tf.Te
   const count = images.shape[0];
   const featureSize = classifier.config.featureSize;
   const classes = new Uint8Array(count);
+  const confidences = new Float32Array(count);
   const features = new Float32Array(count * featureSize);
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
-    const [batchFeatures, batchClasses] = tf.tidy(() => {
+    const [batchFeatures, batchClasses, batchConfidences] = tf.tidy(() => {
       const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
       const out = classifier.forward(batch);
-      return [out.features, tf.argMax(out.logits, 1)];
+      return [out.features, tf.argMax(out.logits, 1), tf.max(tf.softmax(out.logits), 1)];
     });
     features.set(await batchFeatures.data(), start * featureSize);
     classes.set(await batchClasses.data(), start);
-    tf.dispose([batchFeatures, batchClasses]);
+    confidences.set(await batchConfidences.data(), start);
+    tf.dispose([batchFeatures, batchClasses, batchConfidences]);
     await yieldToEventLoop();
   }
-  return { count, classes, features, featureSize };
+  return { count, classes, confidences, features, featureSize };
 }

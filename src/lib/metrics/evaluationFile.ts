@@ -1,11 +1,14 @@
 /**
  * models/evaluation.json: the recorded evaluations of the shipped models, one entry per model,
  * sampler, step count, eta and guidance (w, and classifier guidance's scale and classifier), so a
- * lesson can show the numbers without sampling 1000 sprites itself.
+ * lesson can show the numbers without sampling 1000 sprites itself. Its `imageSets` part holds the
+ * 28x28 models' rows (`npm run set-frechet -- --checkpoint DIR --record FILE`), each measured with
+ * its set's own classifier, one entry per model, weights, sampler, step count, eta and clipping.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { projectPath } from "../data/projectRoot";
 import { writeFileAtomic } from "../train/atomicFile";
+import type { ImageSetModelEvaluation } from "./imageSetModelEvaluation";
 import type { ModelEvaluation } from "./modelEvaluation";
 
 export const EVALUATION_FILE = "models/evaluation.json";
@@ -16,6 +19,8 @@ export interface EvaluationFile {
   /** The classifier that measured them. */
   classifier: { dir: string; heldOutAccuracy: number; createdAt: string };
   results: ModelEvaluation[];
+  /** The 28x28 models' rows (absent until one is recorded). */
+  imageSets?: ImageSetModelEvaluation[];
 }
 
 /** Reads the recorded evaluations (path relative to the project root); throws if there are none. */
@@ -82,7 +87,38 @@ export function recordEvaluation(path: string, result: ModelEvaluation, classifi
   const previous = existsSync(file) ? readEvaluations(path) : null;
   const kept = (previous?.results ?? []).filter((r) => !sameRun(r, result));
   const results = [...kept, result].sort(byRun);
-  const contents: EvaluationFile = { format: EVALUATION_FORMAT, classifier, results };
+  const contents: EvaluationFile = { ...previous, format: EVALUATION_FORMAT, classifier, results };
   writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
+  return contents;
+}
+
+type ImageSetRunKey = Pick<ImageSetModelEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised">;
+
+const sameImageSetRun = (a: ImageSetRunKey, b: ImageSetRunKey) =>
+  a.checkpoint === b.checkpoint && a.weights === b.weights && a.sampler === b.sampler && a.steps === b.steps && a.eta === b.eta && a.clipDenoised === b.clipDenoised;
+
+/** The recorded row of a 28x28 model (its checkpoint folder as recorded, e.g. "models/mnist") for these weights and sampler, or undefined. */
+export function findImageSetEvaluation(file: EvaluationFile, key: ImageSetRunKey): ImageSetModelEvaluation | undefined {
+  return (file.imageSets ?? []).find((r) => sameImageSetRun(r, key));
+}
+
+/**
+ * Adds a 28x28 model's row to the file's `imageSets` (the file must exist: it holds the sprite
+ * models' classifier), replacing an earlier row of the same run; rows sorted by checkpoint, weights,
+ * sampler, steps, eta and clipping.
+ */
+export function recordImageSetEvaluation(path: string, result: ImageSetModelEvaluation): EvaluationFile {
+  const previous = readEvaluations(path);
+  const imageSets = [...(previous.imageSets ?? []).filter((r) => !sameImageSetRun(r, result)), result].sort(
+    (a, b) =>
+      a.checkpoint.localeCompare(b.checkpoint) ||
+      a.weights.localeCompare(b.weights) ||
+      a.sampler.localeCompare(b.sampler) ||
+      a.steps - b.steps ||
+      a.eta - b.eta ||
+      Number(a.clipDenoised) - Number(b.clipDenoised),
+  );
+  const contents: EvaluationFile = { ...previous, imageSets };
+  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
   return contents;
 }

@@ -3,16 +3,19 @@
  * configs/<set>.json`, whose manifest records the config and so the set): draws n unconditional
  * samples with the chosen sampler on the checkpoint's own schedule, then measures their Frechet
  * distance against the set's test images with the set's classifier, beside the real-vs-real floor
- * at the same n and seed, and the share of samples the classifier puts in each class.
+ * at the same n and seed, the share of samples the classifier puts in each class, and its mean
+ * confidence (largest class probability) on the samples beside the same on n test images: a
+ * generated digit should be recognised as surely as a real one.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { IMAGE_SETS } from "../data/namedImageSets";
 import { deriveSeed } from "../data/sprites/prng";
-import { type SamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
+import { type SamplerChoice, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
 import type { SamplerOptions } from "../diffusion/sampling";
 import { type WeightChoice, loadNoiseModel } from "../train/trainingCheckpoint";
-import { classShares } from "./evaluate";
+import { classifyImages } from "./classifier";
 import { checkImageSetName, checkImagesFit, imageSetClassifierDir, loadImageSetClassifier } from "./imageSetClassifier";
-import { type ImageSetFrechetReport, frechetAgainstTestSet } from "./imageSetFrechet";
+import { type ImageSetFrechetReport, frechetAgainstTestSet, testImages } from "./imageSetFrechet";
 
 export interface ImageSetModelEvaluationOptions extends SamplerChoice {
   /** Checkpoint folder (relative to the project root or absolute). */
@@ -28,16 +31,24 @@ export interface ImageSetModelEvaluationOptions extends SamplerChoice {
   onStep?: SamplerOptions["onStep"];
 }
 
-export interface ImageSetModelEvaluation extends ImageSetFrechetReport {
+export interface ImageSetModelEvaluation extends ImageSetFrechetReport, Required<SamplerChoice> {
   checkpoint: string;
+  /** The checkpoint's epoch (completed epochs when it was saved; null without a training record). */
+  epoch: number | null;
   /** e.g. "DDIM-25" (samplerLabel). */
   label: string;
+  /** The set's class names, in the order of classShares. */
+  classNames: string[];
   weights: "ema" | "raw";
   /** The classifier's folder and its test accuracy. */
   classifier: { dir: string; testAccuracy: number };
   /** Share of the samples the classifier puts in each class of the set. */
   classShares: number[];
+  /** Mean of the classifier's largest class probability: on the samples, and on n test images (same seed as the distance's reference draw). */
+  meanConfidence: { generated: number; real: number };
   samplingSeconds: number;
+  /** The TensorFlow.js backend that sampled. */
+  backend: string;
 }
 
 /** See the module comment. Frees everything it makes. */
@@ -67,14 +78,28 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
     samples = result.samples;
     const samplingSeconds = (Date.now() - started) / 1000;
     const report = await frechetAgainstTestSet(classifier, samples, set, seed);
+    const generated = await classifyImages(classifier, samples);
+    const shares = new Array<number>(classifier.config.classes).fill(0);
+    for (const c of generated.classes) shares[c] += 1 / n;
+    const real = testImages(set, n, seed, 0);
+    const realConfidences = await classifyImages(classifier, real.images).finally(() => tf.dispose([real.images, real.labels]));
+    const resolved = checkSamplerChoice(options, loaded.schedule);
     return {
       ...report,
       checkpoint,
+      epoch: loaded.manifest.training?.epoch ?? null,
+      sampler: options.sampler,
+      steps: resolved.steps,
+      eta: resolved.eta,
+      clipDenoised: resolved.clipDenoised,
       label,
+      classNames: [...IMAGE_SETS[set].spec.classNames],
       weights: loaded.weights,
       classifier: { dir: classifierDir, testAccuracy: loadedClassifier.manifest.heldOutScore.accuracy },
-      classShares: await classShares(classifier, samples),
+      classShares: shares,
+      meanConfidence: { generated: mean(generated.confidences), real: mean(realConfidences.confidences) },
       samplingSeconds,
+      backend: tf.getBackend(),
     };
   } finally {
     samples?.dispose();
@@ -82,3 +107,5 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
     loaded.model.dispose();
   }
 }
+
+const mean = (values: Float32Array) => values.reduce((sum, v) => sum + v, 0) / values.length;

@@ -22,7 +22,7 @@ export { NEAR_DUPLICATE_DISTANCE, diversity, nearestNeighbourDistances, rmsDista
 export { classShares, contextAccuracy, featureFit, sfdAgainstHeldOut, spriteFrechetDistance, type ContextAccuracy, type SfdReport } from "./evaluate";
 export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
 export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions } from "./modelEvaluation";
-export { EVALUATION_FILE, findEvaluation, readEvaluations, recordEvaluation, type EvaluationFile } from "./evaluationFile";
+export { EVALUATION_FILE, findEvaluation, findImageSetEvaluation, readEvaluations, recordEvaluation, recordImageSetEvaluation, type EvaluationFile } from "./evaluationFile";
 export { noisePredictionErrorByStep, type StepError } from "./noisePredictionError";
 export { boundNoise, unseenHeldOutSprites, variationalBound, type StepTerm, type UnseenSprites, type VariationalBound, type VariationalBoundOptions } from "./likelihood";
 export { LIKELIHOOD_FILE, readLikelihoods, recordLikelihood, summariseTerms, type LikelihoodFile, type LikelihoodRecord } from "./likelihoodFile";

@@ -17,7 +17,7 @@ import { type NoiseModel, hasLearnedVariance } from "../diffusion/sampling";
 import { yieldToEventLoop } from "../eventLoop";
 import type { CheckpointManifest } from "../train/checkpoint";
 import { type RealSpriteSet, type RealSprites, heldOutRealSprites, realSpriteSet } from "./realSprites";
-import { diffusionTrainingSet } from "./trainingSet";
+import { type TrainingDataRecord, diffusionTrainingSet } from "./trainingSet";
 import { seededNormal } from "../seededNormal";
 
 export interface VariationalBoundOptions {
@@ -185,7 +185,7 @@ export interface UnseenSprites extends RealSprites {
  * training subset. Throws when the training sprites cannot be recovered (diffusionTrainingSet)
  * or too few unseen ones remain. The caller owns `images` and `labels`.
  */
-export function unseenHeldOutSprites(n: number, seed: number, manifest: CheckpointManifest, set: RealSpriteSet = realSpriteSet()): UnseenSprites {
+export function unseenHeldOutSprites(n: number, seed: number, manifest: TrainingDataRecord, set: RealSpriteSet = realSpriteSet()): UnseenSprites {
   if (!Number.isInteger(n) || n < 1) throw new Error(`unseenHeldOutSprites: n must be a positive integer, got ${n}.`);
   const all = heldOutRealSprites(set.split.heldOut.length, seed, 0, set);
   tf.dispose([all.images, all.labels]);

@@ -8,14 +8,20 @@
  */
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
-import { epochOrder } from "../data/batches";
+import { SUBSET_STREAM, epochOrder } from "../data/batches";
 import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset, subsetDataset } from "../data/dataset";
 import type { CheckpointManifest } from "../train/checkpoint";
 import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
 import { realSpriteSet } from "./realSprites";
 
-/** The stream src/cli/train.ts draws its --subset from: epochOrder(count, seed, SUBSET_STREAM). */
-const SUBSET_STREAM = 0x5b5e7;
+/**
+ * What this reads of a checkpoint's manifest: its data record and the training seed (which draws a
+ * --subset). A diffusion checkpoint's manifest has both, and so has an ARDM's.
+ */
+export interface TrainingDataRecord {
+  data: CheckpointManifest["data"];
+  training: { config: { seed: number } } | null;
+}
 
 export interface DiffusionTrainingSet {
   /** The full data set the sprites come from. */
@@ -29,14 +35,14 @@ export interface DiffusionTrainingSet {
 }
 
 /** Loads the data files a manifest names ("images.npy + labels.npy", or "images.npy" alone), or null when absent. */
-function manifestFiles(manifest: CheckpointManifest): SpriteDataset | null {
+function manifestFiles(manifest: TrainingDataRecord): SpriteDataset | null {
   const parts = (manifest.data?.source.split(" + ") ?? []).map(projectPath);
   if (parts.length < 1 || parts.length > 2 || !parts.every((p) => existsSync(p))) return null;
   return parts.length === 2 ? loadSpriteDataset(parts[0], parts[1]) : loadImagesOnlyDataset(parts[0]);
 }
 
 /** Recovers the checkpoint's training sprites (see the module comment). */
-export function diffusionTrainingSet(manifest: CheckpointManifest): DiffusionTrainingSet {
+export function diffusionTrainingSet(manifest: TrainingDataRecord): DiffusionTrainingSet {
   const wanted = manifest.data;
   const dataset = manifestFiles(manifest);
   // The files as the project sees them (manifests may hold absolute paths of the training machine).

@@ -16,7 +16,7 @@ import type { ModelArchitecture } from "../model/architecture";
 import type { WeightMap } from "../model/parameters";
 import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile } from "./tensorFile";
 import type { TrainConfig } from "./config";
-import type { EpochReport, TrainingPosition } from "./trainer";
+import type { EpochReport, TrainingPosition } from "./epochTrainer";
 
 export const CHECKPOINT_FORMAT = "sprite-diffusion-checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -55,21 +55,35 @@ export interface CheckpointContents {
 
 export type ManifestFields = Omit<CheckpointManifest, "format" | "formatVersion" | "createdAt" | "tensors">;
 
-/** Writes a checkpoint into `dir` atomically (see the module comment); optimizer/ema optional. */
-export function saveCheckpoint(
+/** The tag and version a manifest of stored training state starts with, so loading can refuse another kind. */
+export interface StateFormat {
+  format: string;
+  formatVersion: number;
+}
+
+/** The manifest fields every stored training state gets besides the caller's: format, time, tensor index. */
+export type StoredState<F> = F & StateFormat & { createdAt: string; tensors: { file: string; sha256: string; entries: TensorEntry[] } };
+
+/**
+ * Writes `fields` and the state's tensors (model, optimizer, ema groups) into `dir` as a manifest
+ * of `kind` atomically (see the module comment). Diffusion checkpoints and ARDM checkpoints
+ * (../ardm/checkpoint.ts) are both written by it.
+ */
+export function saveTrainingState<F extends object>(
   dir: string,
-  fields: ManifestFields,
+  kind: StateFormat,
+  fields: F,
   state: { model: WeightMap; optimizer?: WeightMap | null; ema?: WeightMap | null },
-): CheckpointManifest {
+): StoredState<F> {
   mkdirSync(dir, { recursive: true });
   const tensors = writeTensorFile(dir, [
     { group: "model", weights: state.model },
     { group: "optimizer", weights: state.optimizer ?? {} },
     { group: "ema", weights: state.ema ?? {} },
   ]);
-  const manifest: CheckpointManifest = {
-    format: CHECKPOINT_FORMAT,
-    formatVersion: CHECKPOINT_FORMAT_VERSION,
+  const manifest = {
+    format: kind.format,
+    formatVersion: kind.formatVersion,
     createdAt: new Date().toISOString(),
     ...fields,
     tensors: tensors as { file: string; sha256: string; entries: TensorEntry[] },
@@ -78,23 +92,42 @@ export function saveCheckpoint(
   return manifest;
 }
 
-/** Reads and verifies a checkpoint; errors say which file and what is wrong. */
-export function loadCheckpoint(dir: string): CheckpointContents {
+/** Reads and verifies a stored training state of `kind`; errors say which file and what is wrong. */
+export function loadTrainingState<M extends StateFormat & { tensors: { file: string; sha256: string; entries: TensorEntry[] } }>(
+  dir: string,
+  kind: StateFormat,
+): { manifest: M; model: WeightMap; optimizer: WeightMap | null; ema: WeightMap | null } {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) throw new Error(`No checkpoint in ${dir}: ${MANIFEST_FILE} is missing.`);
-  let manifest: CheckpointManifest;
+  let manifest: M;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
   } catch (error) {
     throw new Error(`Checkpoint ${manifestPath} is not valid JSON (${(error as Error).message}); the file is damaged.`);
   }
-  if (manifest.format !== CHECKPOINT_FORMAT || manifest.formatVersion !== CHECKPOINT_FORMAT_VERSION) {
-    throw new Error(`${manifestPath} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_FORMAT_VERSION} manifest (format "${manifest.format}" v${manifest.formatVersion}).`);
+  if (manifest.format !== kind.format || manifest.formatVersion !== kind.formatVersion) {
+    throw new Error(`${manifestPath} is not a ${kind.format} v${kind.formatVersion} manifest (format "${manifest.format}" v${manifest.formatVersion}).`);
   }
   const groups = readTensorFile(dir, manifest.tensors, "Checkpoint");
   const group = (name: TensorGroup) => groups.get(name) ?? {};
   const orNull = (w: WeightMap) => (Object.keys(w).length > 0 ? w : null);
   return { manifest, model: group("model"), optimizer: orNull(group("optimizer")), ema: orNull(group("ema")) };
+}
+
+const DIFFUSION_CHECKPOINT: StateFormat = { format: CHECKPOINT_FORMAT, formatVersion: CHECKPOINT_FORMAT_VERSION };
+
+/** Writes a checkpoint into `dir` atomically (see the module comment); optimizer/ema optional. */
+export function saveCheckpoint(
+  dir: string,
+  fields: ManifestFields,
+  state: { model: WeightMap; optimizer?: WeightMap | null; ema?: WeightMap | null },
+): CheckpointManifest {
+  return saveTrainingState(dir, DIFFUSION_CHECKPOINT, fields, state) as CheckpointManifest;
+}
+
+/** Reads and verifies a checkpoint; errors say which file and what is wrong. */
+export function loadCheckpoint(dir: string): CheckpointContents {
+  return loadTrainingState<CheckpointManifest>(dir, DIFFUSION_CHECKPOINT);
 }
 
 /**

@@ -1,12 +1,11 @@
 /**
- * The training loop: epochs of shuffled batches, one Adam step each on the configured objective
- * (L_simple by default; diffusionLoss), with progress
- * callbacks, a stop flag honoured between steps, and a halt on a non-finite loss. Every random
- * draw derives from (seed, step), so a run resumed from a checkpoint continues exactly as the
- * uninterrupted run would have (same backend).
+ * Diffusion training: the configured objective (L_simple by default; diffusionLoss) on the shared
+ * loop of ./epochTrainer.ts (epochs of shuffled batches, Adam, EMA, progress callbacks, a stop flag
+ * honoured between steps, a halt on a non-finite loss). Every random draw derives from (seed,
+ * step), so a run resumed from a checkpoint continues exactly as the uninterrupted run would have
+ * (same backend).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { epochOrder } from "../data/batches";
 import { type SpriteDataset, oneHotContexts, sampleTensors } from "../data/dataset";
 import { Prng, deriveSeed } from "../data/sprites/prng";
 import { sampleDdim } from "../diffusion/sampling";
@@ -14,12 +13,10 @@ import { type Schedule, courseSchedule } from "../diffusion/schedule";
 import type { ContextUnet } from "../model/contextUnet";
 import type { WeightMap } from "../model/parameters";
 import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
-import { yieldToEventLoop } from "../eventLoop";
 import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../model/layers";
-import { Adam } from "./adam";
 import { type TrainConfig, learningRateAt, resolveTrainConfig } from "./config";
 import { diffusionLoss } from "./diffusionLoss";
-import { WeightAverage } from "./ema";
+import { type EpochReport, EpochTrainer, type StepGradients, type StepReport, type TrainingPosition } from "./epochTrainer";
 import { ImportanceTimestepSampler } from "./timestepSampler";
 import { seededNormal } from "../seededNormal";
 
@@ -35,29 +32,7 @@ export function spriteTrainingData(dataset: SpriteDataset): TrainingData {
   return { count: dataset.count, batch: (indices) => sampleTensors(dataset, indices) };
 }
 
-/** Where training stands: completed epochs, batches done in the current one, optimizer steps. */
-export interface TrainingPosition {
-  epoch: number;
-  stepInEpoch: number;
-  globalStep: number;
-}
-
-export interface StepReport extends TrainingPosition {
-  loss: number;
-  learningRate: number;
-  stepsPerEpoch: number;
-  /** Images per second over the last step. */
-  imagesPerSecond: number;
-}
-
-export interface EpochReport {
-  /** The epoch just completed (0-based). */
-  epoch: number;
-  meanLoss: number;
-  seconds: number;
-  imagesPerSecond: number;
-  learningRate: number;
-}
+export type { EpochReport, StepReport, TrainingPosition } from "./epochTrainer";
 
 export interface TrainHooks<M extends TrainableNoiseModel = TrainableNoiseModel> {
   onStep?: (report: StepReport) => void | Promise<void>;
@@ -113,14 +88,11 @@ export function trainingDraws(
 
 /**
  * Trains any TrainableNoiseModel: the course's ContextUnet (the default type) or the attention
- * UNet; image shape and context length come from the model and the data.
+ * UNet; image shape and context length come from the model and the data. The loop, Adam, EMA and
+ * position are the EpochTrainer's; this class adds the diffusion objective and its draws.
  */
-export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
+export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochTrainer {
   readonly config: TrainConfig;
-  readonly position: TrainingPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
-  readonly history: EpochReport[] = [];
-  private readonly optimizer: Adam;
-  private readonly average: WeightAverage | null;
   private readonly trainable: tf.Variable[];
   /** Importance sampling of t (config.timesteps "importance"), else null. */
   readonly timestepSampler: ImportanceTimestepSampler | null;
@@ -132,81 +104,48 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
     config: Partial<TrainConfig> = {},
     readonly schedule: Schedule = courseSchedule,
   ) {
-    this.config = resolveTrainConfig(config);
+    const resolved = resolveTrainConfig(config);
     const channels = model.imageShape[2];
-    if ((this.config.variance === "learned") !== model.learnsVariance) {
+    if ((resolved.variance === "learned") !== model.learnsVariance) {
       throw new Error(
-        `Trainer: the config says variance "${this.config.variance}" but the model ${model.learnsVariance ? "predicts" : "does not predict"} a variance ` +
-          `(outChannels = ${model.learnsVariance ? 2 * channels : channels}); build the model with outChannels = ${this.config.variance === "learned" ? 2 * channels : channels}.`,
+        `Trainer: the config says variance "${resolved.variance}" but the model ${model.learnsVariance ? "predicts" : "does not predict"} a variance ` +
+          `(outChannels = ${model.learnsVariance ? 2 * channels : channels}); build the model with outChannels = ${resolved.variance === "learned" ? 2 * channels : channels}.`,
       );
     }
-    if (this.config.useContext && model.contextSize === 0) {
+    if (resolved.useContext && model.contextSize === 0) {
       throw new Error("Trainer: the config says useContext, but the model is unconditional (it takes no context vector); train it with useContext false.");
     }
-    this.timestepSampler = this.config.timesteps === "importance" ? new ImportanceTimestepSampler(schedule.T) : null;
-    const store = model.parameters;
     const parameters = model.trainableParameters();
+    super(resolved, data.count, model.parameters, parameters);
+    this.config = resolved;
     this.trainable = [...parameters.values()];
-    this.optimizer = new Adam(parameters);
-    this.average =
-      this.config.emaDecay === null ? null : new WeightAverage(new Map(store.keys().map((k) => [k, store.get(k)])), this.config.emaDecay);
-  }
-
-  get stepsPerEpoch(): number {
-    return Math.ceil(this.data.count / this.config.batchSize);
-  }
-
-  get finished(): boolean {
-    return this.position.epoch >= this.config.epochs;
+    this.timestepSampler = this.config.timesteps === "importance" ? new ImportanceTimestepSampler(schedule.T) : null;
   }
 
   /** Trains until the configured epochs are done or hooks.shouldStop() says stop. */
-  async run(hooks: TrainHooks<M> = {}): Promise<{ completed: boolean }> {
-    while (!this.finished) {
-      const { epoch } = this.position;
-      const order = epochOrder(this.data.count, this.config.seed, epoch);
-      const learningRate = learningRateAt(this.config, epoch);
-      const epochStart = Date.now();
-      let lossSum = 0;
-      let images = 0;
-      while (this.position.stepInEpoch < this.stepsPerEpoch) {
-        if (hooks.shouldStop?.()) return { completed: false };
-        const from = this.position.stepInEpoch * this.config.batchSize;
-        const indices = order.slice(from, Math.min(from + this.config.batchSize, this.data.count));
-        const stepStart = Date.now();
-        const loss = this.step(indices, learningRate);
-        lossSum += loss * indices.length;
-        images += indices.length;
-        await hooks.onStep?.({
-          ...this.position,
-          loss,
-          learningRate,
-          stepsPerEpoch: this.stepsPerEpoch,
-          imagesPerSecond: indices.length / Math.max(1e-3, (Date.now() - stepStart) / 1000),
-        });
-        await yieldToEventLoop();
-      }
-      const seconds = (Date.now() - epochStart) / 1000;
-      const report = { epoch, meanLoss: lossSum / Math.max(1, images), seconds, imagesPerSecond: images / seconds, learningRate };
-      this.position.epoch += 1;
-      this.position.stepInEpoch = 0;
-      this.history.push(report);
-      await hooks.onEpoch?.(report, this);
-      const { sampleEvery } = this.config;
-      if (hooks.onSamples && sampleEvery > 0 && (epoch + 1) % sampleEvery === 0) {
+  run(hooks: TrainHooks<M> = {}): Promise<{ completed: boolean }> {
+    const { onEpoch, onSamples } = hooks;
+    const { sampleEvery } = this.config;
+    return this.runEpochs(
+      { ...hooks, onEpoch: onEpoch && ((report) => onEpoch(report, this)) },
+      async (epoch) => {
+        if (!onSamples || sampleEvery <= 0 || (epoch + 1) % sampleEvery !== 0) return;
         const samples = await this.sampleGrid();
-        await hooks.onSamples(epoch, samples);
+        await onSamples(epoch, samples);
         samples.dispose();
-      }
-    }
-    return { completed: true };
+      },
+    );
   }
 
-  /** One optimizer step; returns the loss. Throws, before updating anything, on a non-finite loss. */
-  private step(indices: Int32Array, learningRate: number): number {
+  /** The course's per-epoch linear decay (./config.ts). */
+  protected currentLearningRate(): number {
+    return learningRateAt(this.config, this.position.epoch);
+  }
+
+  /** The diffusion objective of one batch; BatchNorm's statistics and t's loss history wait for a finite loss. */
+  protected lossAndGradients(indices: Int32Array): StepGradients {
     const { images, labels } = this.data.batch(indices);
     const { t, weights, noise, context } = trainingDraws(this.config, this.schedule.T, this.position.globalStep, labels, images.shape, this.timestepSampler);
-    // BatchNorm's new running statistics wait here until the loss is known to be finite.
     let statUpdates: RunningStatUpdate[] = [];
     let perImage: tf.Tensor1D | null = null;
     const objective = { loss: this.config.loss, ...(weights ? { weights } : {}) };
@@ -217,29 +156,17 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
       return result.loss;
     }, this.trainable);
     tf.dispose([images, labels, noise, ...(context ? [context] : [])]);
-    // One scalar read per step, on purpose: a non-finite loss must stop the step before Adam
-    // writes NaN into the weights. Native TensorFlow runs ops synchronously, so it costs ~0.1 ms.
-    const loss = value.dataSync()[0];
-    value.dispose();
     const imageLosses = perImage ? (perImage as tf.Tensor1D).dataSync() : null;
     tf.dispose(perImage ?? []);
-    if (!Number.isFinite(loss)) {
-      tf.dispose(Object.values(grads));
-      discardStatUpdates(statUpdates);
-      const { epoch, stepInEpoch, globalStep } = this.position;
-      throw new Error(
-        `Training stopped: the loss is ${loss} at step ${globalStep} (epoch ${epoch}, batch ${stepInEpoch}). ` +
-          "The weights were not updated; check the data for NaN or infinite values, or lower the learning rate.",
-      );
-    }
-    commitStatUpdates(statUpdates);
-    if (this.timestepSampler && imageLosses) this.timestepSampler.record(t, imageLosses);
-    this.optimizer.apply(grads, learningRate);
-    tf.dispose(Object.values(grads));
-    this.average?.update(this.position.globalStep);
-    this.position.stepInEpoch += 1;
-    this.position.globalStep += 1;
-    return loss;
+    return {
+      value,
+      grads,
+      commit: () => {
+        commitStatUpdates(statUpdates);
+        if (this.timestepSampler && imageLosses) this.timestepSampler.record(t, imageLosses);
+      },
+      discard: () => discardStatUpdates(statUpdates),
+    };
   }
 
   /** DDIM-25 from the seed's fixed noise, at the model's image shape: 8 per class (context model) or 32 (unconditional), from the EMA weights if kept. */
@@ -253,7 +180,7 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
     const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b), imageShape: [height, width, channels] as [number, number, number] };
     const draw = async () => (await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false })).samples;
     try {
-      return this.average ? await this.average.withAveragedWeights(draw) : await draw();
+      return await this.withAveragedWeights(draw);
     } finally {
       context?.dispose();
     }
@@ -261,11 +188,7 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
 
   /** Everything a resumed run needs beyond the model's own weights (the importance sampler's loss history: null when t is uniform). */
   async readState(): Promise<{ optimizer: WeightMap; ema: WeightMap | null; timestepHistory: number[][] | null }> {
-    return {
-      optimizer: await this.optimizer.readState(),
-      ema: this.average ? await this.average.read() : null,
-      timestepHistory: this.timestepSampler ? this.timestepSampler.state() : null,
-    };
+    return { ...(await this.readLoopState()), timestepHistory: this.timestepSampler ? this.timestepSampler.state() : null };
   }
 
   /** Restores position, history, optimizer state, EMA and the importance sampler's loss history from a checkpoint. */
@@ -274,22 +197,6 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> {
       if (!timestepHistory) throw new Error("The checkpoint has no loss history for importance-sampled t but this training uses it; resume with the same --timesteps.");
       this.timestepSampler.load(timestepHistory);
     }
-    Object.assign(this.position, position);
-    this.history.splice(0, this.history.length, ...history);
-    this.optimizer.loadState(optimizer, position.globalStep);
-    if (this.average) {
-      if (!ema) throw new Error("The checkpoint has no EMA weights but this training uses emaDecay; resume without EMA or from an EMA run.");
-      this.average.load(ema);
-    }
-  }
-
-  /** The EMA weights, or null when training without EMA. */
-  averagedWeights(): Promise<WeightMap> | null {
-    return this.average ? this.average.read() : null;
-  }
-
-  dispose(): void {
-    this.optimizer.dispose();
-    this.average?.dispose();
+    this.restoreLoop(position, history, optimizer, ema);
   }
 }

@@ -176,7 +176,7 @@ export function loadModel(dir: string, options: { weights?: WeightChoice } = {})
   loaded.model.dispose();
   throw new Error(
     `${dir} holds an ${loaded.manifest.architecture.name}, and this needs a ContextUnet (the course's sprite model, with context); ` +
-      "sample it with `npm run sample`, or load it with loadNoiseModel.",
+      "sample it with `npm run sample`, measure it with `npm run set-frechet -- --checkpoint DIR`, or load it with loadNoiseModel.",
   );
 }
 

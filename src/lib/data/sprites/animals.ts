@@ -101,6 +101,9 @@ export function drawAnimal(prng: Prng, kind: AnimalKind): SpriteCanvas {
   if (["cat", "fox", "dog", "mouse", "pig"].includes(kind)) drawTail(c, kind, kind === "fox" ? fur : dark, light);
   if (kind === "rabbit") c.rect(12, 12, 2, 2, light);
   if (kind === "bee") c.set(8, 14, c.region(0x302018, "flat"));
+  // Frogs and owls always get big eyes; crabs and spiders draw their own.
+  const bigEyes = kind === "frog" || kind === "owl" || (eye === "big" && kind !== "crab" && kind !== "spider");
+  c.describe({ family: "animal", kind, facing: "front", colourRegions: [fur], parts: bigEyes ? ["big eyes"] : [] });
   return c;
 }
 

@@ -6,6 +6,7 @@
  * Coordinates: x to the right, y down, both 0..15. Cell value 0 means "empty" (background).
  */
 import type { Rgb } from "./palette";
+import type { DrawnTraits } from "./traits";
 
 export const SPRITE_SIZE = 16;
 
@@ -27,6 +28,13 @@ export interface Region {
 export class SpriteCanvas {
   readonly cells = new Uint8Array(SPRITE_SIZE * SPRITE_SIZE);
   readonly regions: Region[] = [{ colour: 0, shading: "flat" }];
+  /** What the drawing shows, for captions; drawing never reads it (traits.ts). */
+  traits: DrawnTraits | null = null;
+
+  /** Records what the drawing shows (its kind, colour regions, parts); draws nothing. */
+  describe(traits: DrawnTraits): void {
+    this.traits = traits;
+  }
 
   /** Adds a colour region and returns its id (1..255). */
   region(colour: Rgb, shading: Shading = "auto"): number {

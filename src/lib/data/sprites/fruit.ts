@@ -20,12 +20,14 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
   const leaf = c.region(pickColour(prng, LEAF, 8));
   const stem = c.region(pickColour(prng, STEM, 6));
   const shine = (colour: Rgb): number => c.region(lighten(colour, 200), "flat");
+  let colourRegions: number[] = [];
   switch (kind) {
     case "apple":
     case "orange":
     case "lemon": {
       const colour = pickColour(prng, kind === "apple" ? [0xd82828, 0xe03838, 0x78c030, 0xe8c030] : kind === "orange" ? [0xf08820, 0xf07818] : [0xf0d830, 0xe8e040]);
       const body = c.region(colour, "round");
+      colourRegions = [body];
       const wide = kind === "lemon" ? 12 : prng.range(11, 13);
       c.ellipse(16, 19, wide, kind === "lemon" ? 9 : 11, body);
       if (kind === "lemon") {
@@ -45,6 +47,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     case "pear": {
       const colour = pickColour(prng, [0xa8c838, 0xd8c840, 0x98b830]);
       const body = c.region(colour, "round");
+      colourRegions = [body];
       c.ellipse(16, 21, 12, 8, body);
       c.ellipse(16, 12, 6, 8, body);
       c.rect(5, 6, 6, 3, body);
@@ -57,6 +60,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const colour = pickColour(prng, [0xd01830, 0xb81040, 0xe02838]);
       const a = c.region(colour, "round");
       const b = c.region(colour, "round");
+      colourRegions = [a, b];
       c.line(4, 7, 9, 2, stem);
       c.line(11, 7, 9, 2, stem);
       c.ellipse(9, 21, 7, 7, a);
@@ -72,6 +76,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const light = c.region(lighten(colour, 110), "flat");
       const mid = c.region(colour, "flat");
       const dark = c.region(darken(colour, 90), "flat");
+      colourRegions = [mid];
       const grape = [".lm.", "lmmd", "mmdd", ".dd."];
       const wide = prng.chance(1, 2);
       const rows = wide ? [[1, 5, 9], [3, 7, 11], [3, 7], [5]] : [[2, 6, 10], [4, 8], [2, 6, 10], [6]];
@@ -86,6 +91,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const colour = pickColour(prng, [0xf8d838, 0xf0c828]);
       const body = c.region(colour);
       const tip = c.region(0x5a4028, "flat");
+      colourRegions = [body];
       // A crescent bowing to the lower right, tips up-right and left.
       const banana = [
         "............kk",
@@ -107,6 +113,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     case "strawberry": {
       const colour = pickColour(prng, [0xe02030, 0xd81838]);
       const body = c.region(colour, "round");
+      colourRegions = [body];
       for (let y = 4; y <= 14; y++) {
         const half = y < 7 ? 6 : Math.max(1, 6 - ((y - 7) * 5) / 7);
         c.rect(8 - Math.round(half), y, 2 * Math.round(half), 1, body);
@@ -123,6 +130,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
       const rind = c.region(pickColour(prng, [0x38a040, 0x2e8a38], 6));
       const pith = c.region(0xf0f0d8);
       const flesh = c.region(pickColour(prng, [0xf04050, 0xe83848, 0xf8a030], 6));
+      colourRegions = [flesh, rind];
       c.ellipse(16, 6, 14, 23, rind);
       c.ellipse(16, 6, 12, 20, pith);
       c.ellipse(16, 6, 11, 18, flesh);
@@ -134,6 +142,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     case "carrot": {
       const colour = pickColour(prng, [0xf07818, 0xe86810]);
       const body = c.region(colour);
+      colourRegions = [body];
       for (let i = 0; i < 10; i++) {
         const w = Math.max(1, 4 - (i >> 1) + 1);
         c.rect(2 + i, 13 - i - w + 1, w, w, body);
@@ -145,6 +154,7 @@ export function drawFruit(prng: Prng, kind: FruitKind): SpriteCanvas {
     }
   }
   if (prng.chance(1, 2)) c.flipHorizontal();
+  c.describe({ family: "fruit", kind, facing: null, colourRegions, parts: [] });
   return c;
 }
 

@@ -5,12 +5,15 @@
  *
  * Layout of the result: bases in a seeded shuffled order (classes interleaved, so any prefix is a
  * representative sample); each base's variants are consecutive, so sample i belongs to base
- * floor(i / variantsPerBase).
+ * floor(i / variantsPerBase). Each base also carries the attributes its drawing recorded
+ * (traits.ts), which its variants share: a variant's jitter never mirrors, recolours by more
+ * than 8 per channel, or changes what is drawn.
  */
 import { Prng, deriveSeed } from "./prng";
 import { OUTLINE } from "./palette";
 import { compileSprite, drawJitter, renderVariant, type BaseSprite } from "./render";
 import { COURSE_BASE_COUNT, COURSE_VARIANTS_PER_BASE, SPRITE_CLASS_COUNT, balancedClassCounts, drawClassSprite } from "./classes";
+import { spriteAttributes, type SpriteAttributes } from "./traits";
 
 /** Bytes per sprite: 16 x 16 x 3 (HWC, uint8 RGB). */
 export const SPRITE_BYTES = 16 * 16 * 3;
@@ -32,6 +35,8 @@ export interface SpriteSet {
   images: Uint8Array;
   /** Class index per sprite, 0..4. */
   classes: Uint8Array;
+  /** Per base, in file order: what it shows (sample i shows attributes[floor(i / variantsPerBase)]). */
+  attributes: SpriteAttributes[];
   count: number;
   baseCount: number;
   variantsPerBase: number;
@@ -45,6 +50,7 @@ const MAX_ATTEMPTS = 200;
 interface ClassedBase {
   classIndex: number;
   base: BaseSprite;
+  attributes: SpriteAttributes;
   seedPath: [number, number];
 }
 
@@ -88,11 +94,12 @@ export function drawBases(seed: number, baseCount: number): ClassedBase[] {
           );
         }
         const prng = new Prng(deriveSeed(seed, classIndex, j, attempt++));
-        const base = compileSprite(drawClassSprite(classIndex, prng), prng.pick(OUTLINE));
+        const canvas = drawClassSprite(classIndex, prng);
+        const base = compileSprite(canvas, prng.pick(OUTLINE));
         const key = baseKey(base);
         if (!isValidBase(base) || seen.has(key)) continue;
         seen.add(key);
-        bases.push({ classIndex, base, seedPath: [classIndex, j] });
+        bases.push({ classIndex, base, attributes: spriteAttributes(classIndex, canvas), seedPath: [classIndex, j] });
         break;
       }
     }
@@ -119,5 +126,5 @@ export function generateSpriteSet(options: SpriteSetOptions = {}): SpriteSet {
     renderVariant(base, drawJitter(base, prng, variant === 0), images, i * SPRITE_BYTES);
     classes[i] = classIndex;
   }
-  return { images, classes, count, baseCount, variantsPerBase, seed };
+  return { images, classes, attributes: bases.map((b) => b.attributes), count, baseCount, variantsPerBase, seed };
 }

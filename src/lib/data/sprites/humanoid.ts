@@ -8,6 +8,7 @@
  */
 import type { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
+import type { SpritePart } from "./traits";
 import { darken, lighten, type Rgb } from "./palette";
 
 /** Where a front-facing figure's parts sit (left half; x = 7 is the column next to the axis). */
@@ -88,6 +89,11 @@ export function drawHair(c: SpriteCanvas, l: FigureLayout, style: HairStyle, hai
 }
 
 export type HatStyle = "none" | "helmet" | "horned" | "wizard" | "crown" | "hood" | "cap" | "band" | "straw";
+
+/** Headgear as a caption names it (null: no hat). */
+export const HAT_WORDS: Readonly<Record<HatStyle, SpritePart | null>> = {
+  none: null, helmet: "helmet", horned: "horned helmet", wizard: "wizard hat", crown: "crown", hood: "hood", cap: "cap", band: "headband", straw: "straw hat",
+};
 
 /** Rows a hat needs above the skull (the layout's `hatRows`). */
 export function hatRows(style: HatStyle): number {

@@ -4,6 +4,7 @@
  */
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
+import type { SpritePart } from "./traits";
 import { CLOTH, GEM, METAL, WOOD, darken, lighten, pickColour } from "./palette";
 
 export type MagicKind = "staff" | "wand" | "potion" | "book" | "orb" | "scroll" | "gem" | "fireball" | "lightning" | "sparkle";
@@ -20,6 +21,8 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
   const c = new SpriteCanvas();
   const flat = (colour: number): number => c.region(colour, "flat");
   const gemColour = pickColour(prng, GEM, 8);
+  let colourRegions: number[] = [];
+  const parts: SpritePart[] = [];
   switch (kind) {
     case "staff":
     case "wand": {
@@ -28,6 +31,7 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
       c.line(1, 14, 14 - top, top + 1, wood);
       c.line(2, 14, 14 - top, top + 2, c.region(darken(c.regions[wood].colour, 50), "flat"));
       const orb = c.region(gemColour, "round");
+      colourRegions = [orb, wood];
       if (kind === "staff") {
         c.ellipse(23, 9, 7, 7, orb);
         const prong = c.region(pickColour(prng, METAL, 6));
@@ -36,13 +40,17 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
         c.stamp(8, 1, ["..s..", ".sss.", "sssss", ".sss.", ".s.s."], { s: orb });
       }
       c.set(kind === "staff" ? 10 : 9, 3, flat(lighten(gemColour, 200)));
-      if (prng.chance(1, 2)) for (const [x, y] of [[14, 1], [14, 7], [6, 2]]) c.set(x, y, flat(lighten(gemColour, 140)));
+      if (prng.chance(1, 2)) {
+        for (const [x, y] of [[14, 1], [14, 7], [6, 2]]) c.set(x, y, flat(lighten(gemColour, 140)));
+        parts.push("sparkles");
+      }
       break;
     }
     case "potion": {
       const glass = c.region(pickColour(prng, [0xd8eef8, 0xe8f0f0, 0xd0e8e0], 4), "round");
       const liquid = c.region(pickColour(prng, LIQUID, 8), "round");
       const cork = c.region(pickColour(prng, WOOD, 6));
+      colourRegions = [liquid];
       const shape = prng.pick(["round", "round", "tall", "flask"]);
       if (shape === "round") {
         c.ellipse(16, 19, 13, 11, glass);
@@ -65,12 +73,13 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     case "book": {
       const cover = c.region(pickColour(prng, CLOTH, 8));
       const pages = c.region(pickColour(prng, PAPER, 4));
+      colourRegions = [cover];
       c.rect(3, 1, 11, 14, cover);
       c.rect(12, 2, 2, 12, pages);
       c.rect(4, 14, 9, 1, pages);
       c.rect(2, 1, 2, 14, c.region(darken(c.regions[cover].colour, 50)));
       const trim = c.region(pickColour(prng, [0xe8c030, 0xd0d8e0], 6), "flat");
-      const emblem = prng.pick(["gem", "star", "lines", "skull"]);
+      const emblem = prng.pick(["gem", "star", "lines", "skull"] as const);
       if (emblem === "gem") c.rect(7, 6, 2, 2, flat(gemColour));
       if (emblem === "star") c.stamp(6, 5, [".t.", "ttt", ".t."], { t: trim });
       if (emblem === "lines") {
@@ -78,11 +87,13 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
         c.rect(5, 10, 6, 1, trim);
       }
       if (emblem === "skull") c.stamp(6, 5, ["ttt", "t.t", ".t."], { t: flat(0xf0f0e8) });
+      if (emblem !== "lines") parts.push(emblem);
       c.rect(4, 2, 1, 12, trim);
       break;
     }
     case "orb": {
       const ball = c.region(pickColour(prng, [...GEM, 0xb0d8f8], 8), "round");
+      colourRegions = [ball];
       c.ellipse(16, 14, 12, 12, ball);
       c.rect(5, 4, 2, 1, flat(0xffffff));
       c.set(4, 5, flat(0xffffff));
@@ -95,16 +106,21 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     case "scroll": {
       const paper = c.region(pickColour(prng, PAPER, 6));
       const roll = c.region(darken(c.regions[paper].colour, 30));
+      colourRegions = [paper];
       c.rect(3, 3, 10, 10, paper);
       c.rect(2, 1, 12, 2, roll);
       c.rect(2, 13, 12, 2, roll);
       const ink = flat(0x504040);
       for (let y = 5; y <= 10; y += 2) c.rect(5, y, prng.range(4, 6), 1, ink);
-      if (prng.chance(1, 2)) c.rect(9, 11, 2, 2, flat(pickColour(prng, [0xc02020, 0x2040c0])));
+      if (prng.chance(1, 2)) {
+        c.rect(9, 11, 2, 2, flat(pickColour(prng, [0xc02020, 0x2040c0])));
+        parts.push("seal");
+      }
       break;
     }
     case "gem": {
       const g = c.region(gemColour);
+      colourRegions = [g];
       const l = flat(lighten(gemColour, 110));
       const d = flat(darken(gemColour, 70));
       c.stamp(2, 2, ["...llllll", "..lgggggdd", ".lgggggdddd", "llllllldddd"], { l, g, d });
@@ -115,6 +131,7 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     case "fireball": {
       const outer = c.region(pickColour(prng, [0xe83818, 0x4080f0, 0x9040e0], 6), "round");
       const inner = c.region(pickColour(prng, [0xf8a020, 0x90d0f8], 6), "round");
+      colourRegions = [outer, inner];
       c.ellipse(13, 19, 11, 11, outer);
       c.stamp(8, 1, ["......o", "....oo.", "..ooo..", ".oooo.o", "ooooooo", "ooooo.."], { o: outer });
       c.ellipse(13, 19, 7, 7, inner);
@@ -123,6 +140,7 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     }
     case "lightning": {
       const bolt = c.region(pickColour(prng, [0xf8e040, 0x80d8f8, 0xe0a0f8], 6));
+      colourRegions = [bolt];
       c.stamp(3, 1, ["....bbbbb", "...bbbbb.", "..bbbb...", ".bbbbbbb.", "....bbbb.", "...bbbb..", "..bbb....", ".bbbbb...", "...bbb...", "..bb.....", ".bb......", "bb......."], { b: bolt });
       const core = flat(lighten(c.regions[bolt].colour, 200));
       c.line(9, 1, 6, 4, core);
@@ -131,6 +149,7 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     }
     case "sparkle": {
       const star = c.region(pickColour(prng, [0xf8e040, 0x80d8f8, 0xf8a0d8], 6));
+      colourRegions = [star];
       c.stamp(1, 1, ["......s", "......s", ".....sss", ".....sss", "...sssssss", "sssssssss", "...sssssss", ".....sss", ".....sss", "......s", "......s"], { s: star });
       c.rect(6, 5, 2, 2, flat(0xfffff0));
       c.mirrorLeftToRight();
@@ -140,5 +159,6 @@ export function drawMagic(prng: Prng, kind: MagicKind): SpriteCanvas {
     }
   }
   if (kind !== "sparkle" && prng.chance(1, 2)) c.flipHorizontal();
+  c.describe({ family: "magic", kind, facing: null, colourRegions, parts });
   return c;
 }

@@ -4,8 +4,9 @@
  */
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
+import type { SpritePart } from "./traits";
 import { CREATURE, GEM, darken, lighten, pickColour } from "./palette";
-import { drawCreatureEye, drawMouth, faceInks, randomFace } from "./features";
+import { drawCreatureEye, drawMouth, faceInks, randomFace, type CreatureEye } from "./features";
 
 export type MonsterKind = "slime" | "ghost" | "bat" | "eyeball" | "octopus" | "mushroom" | "golem";
 
@@ -19,6 +20,11 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
   const f = faceInks(c, prng);
   const { eye, mouth } = randomFace(prng);
   const body = c.region(pickColour(prng, CREATURE), "round");
+  const parts: SpritePart[] = [];
+  // The face as drawn: kinds that override the random eye or mouth say so below.
+  let glowingEyes = eye === "glow";
+  let fangs = mouth === "fangs";
+  let colourRegion = body;
   switch (kind) {
     case "slime": {
       const top = prng.range(3, 5);
@@ -31,6 +37,7 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
         c.rect(5, top - 1, 3, 1, crown);
         c.set(5, top - 2, crown);
         c.set(7, top - 2, crown);
+        parts.push("crown");
       }
       c.rect(8 - half + 2, top + 3, 1, 2, c.region(lighten(c.regions[body].colour, 170), "flat"));
       const eyeRow = Math.min(10, top + 5);
@@ -44,6 +51,7 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       for (let x = 2; x <= 7; x += 2) c.set(x, 14, body);
       c.rect(1, 8, 1, 2, body);
       drawCreatureEye(c, 5, 6, eye === "big" ? "big" : "tall", f);
+      glowingEyes = false;
       drawMouth(c, 10, mouth === "none" ? "open" : mouth, f);
       if (prng.chance(1, 2)) c.set(4, 8, f.blush);
       break;
@@ -57,8 +65,11 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       for (let x = 2; x <= 4; x++) c.rect(x, 4 + ((4 - x) >> 1), 1, 6 - ((4 - x) >> 1) - (x % 2), wing);
       c.rect(1, 3, 1, 4, wing);
       c.set(4, 10, wing);
-      drawCreatureEye(c, 6, 8, prng.pick(["glow", "big", "dot"]), f);
+      const batEye = prng.pick<CreatureEye>(["glow", "big", "dot"]);
+      drawCreatureEye(c, 6, 8, batEye, f);
       c.set(7, 11, f.white);
+      glowingEyes = batEye === "glow";
+      fangs = false;
       break;
     }
     case "eyeball": {
@@ -67,10 +78,14 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       c.ellipse(16, 16, 8, 8, f.white);
       c.ellipse(16, 16, 6, 6, iris);
       c.rect(7, 7, 1, 2, f.ink);
+      parts.push("one eye");
+      glowingEyes = false;
+      fangs = false;
       if (prng.chance(1, 2)) for (let x = 2; x <= 6; x += 2) c.rect(x, 13, 1, 2, body);
       else {
         const wing = c.region(darken(c.regions[body].colour, 50));
         c.rect(1, 2, 2, 4, wing);
+        parts.push("wings");
       }
       break;
     }
@@ -83,12 +98,14 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       c.rect(5 + legs, 12, 2 - legs, 3, body);
       drawCreatureEye(c, 6, 8, eye, f);
       drawMouth(c, 11, mouth === "fangs" ? "open" : mouth, f);
+      fangs = false;
       if (prng.chance(1, 2)) c.set(5, 4, c.region(lighten(c.regions[body].colour, 150), "flat"));
       break;
     }
     case "mushroom": {
       const cap = c.region(pickColour(prng, [0xd83030, 0xe06820, 0x8850c0, 0x3878d0, 0xb07040]), "round");
       const stem = c.region(pickColour(prng, [0xf4e8d0, 0xe8d8b8], 6), "round");
+      colourRegion = cap;
       c.ellipse(16, 12, 14, 11, cap);
       c.rect(0, 7, 8, 2, 0);
       c.rect(1, 6, 7, 1, cap);
@@ -104,6 +121,8 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
     }
     case "golem": {
       const stone = c.region(pickColour(prng, [0x909aa8, 0x8a7a68, 0x6a8a70, 0xb0a890, 0x7888b0]));
+      colourRegion = stone;
+      fangs = false;
       c.rect(4, 2, 4, 5, stone);
       c.set(4, 2, 0);
       c.rect(3, 7, 5, 5, stone);
@@ -112,11 +131,18 @@ export function drawMonster(prng: Prng, kind: MonsterKind): SpriteCanvas {
       const crack = c.region(darken(c.regions[stone].colour, 90), "flat");
       c.set(4, 9, crack);
       c.set(5, 10, crack);
-      c.rect(5, 4, 2, 1, prng.chance(1, 2) ? f.glow : f.ink);
-      if (prng.chance(1, 2)) c.rect(6, 1, 1, 1, c.region(pickColour(prng, GEM), "flat"));
+      glowingEyes = prng.chance(1, 2);
+      c.rect(5, 4, 2, 1, glowingEyes ? f.glow : f.ink);
+      if (prng.chance(1, 2)) {
+        c.rect(6, 1, 1, 1, c.region(pickColour(prng, GEM), "flat"));
+        parts.push("gem");
+      }
       break;
     }
   }
   c.mirrorLeftToRight();
+  if (glowingEyes) parts.push("glowing eyes");
+  if (fangs) parts.push("fangs");
+  c.describe({ family: "monster", kind, facing: "front", colourRegions: [colourRegion], parts });
   return c;
 }

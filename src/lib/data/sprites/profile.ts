@@ -5,11 +5,12 @@
  */
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
+import type { SpritePart } from "./traits";
 import { CLOTH, FANTASY_SKIN, GEM, HAIR, METAL, SKIN, WOOD, darken, pickColour } from "./palette";
 
 type Role = "adventurer" | "knight" | "mage" | "villager" | "goblin" | "thief";
 
-const ROLE_WEIGHTS: Readonly<Record<Role, number>> = { adventurer: 3, knight: 2, mage: 2, villager: 2, goblin: 1, thief: 1 };
+export const ROLE_WEIGHTS: Readonly<Record<Role, number>> = { adventurer: 3, knight: 2, mage: 2, villager: 2, goblin: 1, thief: 1 };
 
 /** Draws one side-facing figure; every choice comes from `prng`. */
 export function drawProfile(prng: Prng): SpriteCanvas {
@@ -30,10 +31,12 @@ export function drawProfile(prng: Prng): SpriteCanvas {
   const chin = top + 6;
   const waist = Math.min(12, chin + 4);
   const back = prng.range(3, 4); // x of the back of the head
-  // Back (cape, pack or quiver) first, then legs, torso, head, front arm.
+  const parts: SpritePart[] = [];
+  // Back (a knight's cape, an adventurer's pack) first, then legs, torso, head, front arm.
   if (role === "knight" || (role === "adventurer" && prng.chance(1, 2))) {
     const pack = c.region(role === "knight" ? pickColour(prng, CLOTH) : pickColour(prng, WOOD, 6));
     c.rect(back, chin + 1, 2, role === "knight" ? 13 - chin : 4, pack);
+    parts.push(role === "knight" ? "cape" : "backpack");
   }
   drawStride(c, prng, waist, pants, boots, role === "mage" ? cloth : -1);
   c.rect(back + 2, chin + 1, 5, waist - chin, cloth);
@@ -52,7 +55,7 @@ export function drawProfile(prng: Prng): SpriteCanvas {
     c.set(back + 7, top + 2, hair);
     c.set(back + 3, top + 4, c.region(darken(skinColour, 40))); // the ear
   }
-  drawHeadgear(c, prng, role, top, chin, back);
+  const headgear = drawHeadgear(c, prng, role, top, chin, back, parts);
   if (role === "goblin") c.rect(back + 2, top + 2, 2, 1, c.region(skinColour));
   // The arm hangs in front of the torso, the hand at its end.
   const arm = back + 4;
@@ -61,12 +64,16 @@ export function drawProfile(prng: Prng): SpriteCanvas {
     // Reaching forward to hold a staff in front of the face.
     c.rect(arm + 2, waist - 2, 2, 1, sleeve);
     c.set(arm + 4, waist - 2, skin);
-    drawHeldItem(c, prng, role, arm + 5, waist - 2);
+    drawHeldItem(c, prng, role, arm + 5, waist - 2, parts);
   } else {
     c.rect(arm, waist - 1, 2, 1, skin);
-    drawHeldItem(c, prng, role, arm + 2, waist - 1);
+    drawHeldItem(c, prng, role, arm + 2, waist - 1, parts);
   }
-  if (prng.chance(1, 2)) c.flipHorizontal();
+  const flipped = prng.chance(1, 2);
+  if (flipped) c.flipHorizontal();
+  // A thief's hood covers more of it than its dark clothes.
+  const colourRegions = role === "thief" ? [headgear, cloth] : [cloth, pants];
+  c.describe({ family: "character", kind: role, facing: "side", direction: flipped ? "left" : "right", colourRegions, parts });
   return c;
 }
 
@@ -88,8 +95,8 @@ function drawStride(c: SpriteCanvas, prng: Prng, waist: number, pants: number, b
   c.rect(x + 3 + stride, 14, 3, 1, boots);
 }
 
-/** Helmet, wizard hat, hood or headband, seen from the side. */
-function drawHeadgear(c: SpriteCanvas, prng: Prng, role: Role, top: number, chin: number, back: number): void {
+/** Helmet, wizard hat, hood or headband, seen from the side; what it drew is added to `parts`. Returns its region. */
+function drawHeadgear(c: SpriteCanvas, prng: Prng, role: Role, top: number, chin: number, back: number, parts: SpritePart[]): number {
   const colour = role === "knight" ? pickColour(prng, METAL, 6) : pickColour(prng, CLOTH);
   const gear = c.region(colour);
   if (role === "knight") {
@@ -97,30 +104,40 @@ function drawHeadgear(c: SpriteCanvas, prng: Prng, role: Role, top: number, chin
     c.rect(back, top + 4, 4, chin - top - 3, gear);
     c.set(back, top, 0);
     c.rect(back + 5, top + 3, 3, 1, c.region(0x181820, "flat"));
-    if (top >= 2 && prng.chance(1, 2)) c.rect(back + 1, top - 1, 4, 1, c.region(pickColour(prng, CLOTH))); // a plume
+    parts.push("helmet");
+    if (top >= 2 && prng.chance(1, 2)) {
+      c.rect(back + 1, top - 1, 4, 1, c.region(pickColour(prng, CLOTH)));
+      parts.push("plume");
+    }
   } else if (role === "mage") {
     c.rect(back - 1, top + 1, 10, 1, gear);
     c.rect(back + 1, top - 1, 6, 2, gear);
     c.rect(back, top - 2, 4, 1, gear);
     c.set(back - 1, top - 2, gear);
+    parts.push("wizard hat");
   } else if (role === "thief") {
     c.rect(back + 1, top, 7, 2, gear);
     c.rect(back, top + 1, 4, chin - top + 1, gear);
     c.set(back + 7, top + 2, gear);
+    parts.push("hood");
   } else if (role === "adventurer" && prng.chance(1, 2)) {
     c.rect(back + 1, top + 1, 7, 1, gear);
     c.rect(back - 1, top + 2, 2, 1, gear);
+    parts.push("headband");
   } else if (role === "villager" && prng.chance(1, 2)) {
     c.rect(back + 1, top, 7, 1, gear);
     c.rect(back + 5, top + 1, 5, 1, gear);
+    parts.push("cap");
   }
+  return gear;
 }
 
-/** A sword, staff, dagger, tool or nothing in the front hand at (x - 1, handRow). */
-function drawHeldItem(c: SpriteCanvas, prng: Prng, role: Role, x: number, handRow: number): void {
+/** A sword, staff, dagger, tool or nothing in the front hand at (x - 1, handRow); its name is added to `parts`. */
+function drawHeldItem(c: SpriteCanvas, prng: Prng, role: Role, x: number, handRow: number, parts: SpritePart[]): void {
   if (role === "mage") {
     c.rect(x, 3, 1, 12, c.region(pickColour(prng, WOOD, 6)));
     c.rect(x - 1, 1, 3, 2, c.region(pickColour(prng, GEM, 8), "round"));
+    parts.push("staff");
   } else if (role === "knight" || (role === "adventurer" && prng.chance(2, 3))) {
     // A blade pointing forward and up from the fist, a short guard across it.
     const blade = c.region(prng.pick([0xd8dce8, 0xc0c8d8]), "flat");
@@ -128,9 +145,12 @@ function drawHeldItem(c: SpriteCanvas, prng: Prng, role: Role, x: number, handRo
     c.line(x + 1, handRow - 1, x + 1 + reach, handRow - 1 - reach, blade);
     c.line(x + 2, handRow - 1, x + 1 + reach, handRow - reach, c.region(0x8890a0, "flat"));
     c.line(x - 1 + 1, handRow - 2, x + 1, handRow, c.region(pickColour(prng, METAL, 6)));
+    parts.push("sword");
   } else if (role === "thief" || role === "goblin") {
     c.line(x, handRow - 1, x + 2, handRow - 3, c.region(0xc8d0d8));
+    parts.push("dagger");
   } else if (role === "villager" && prng.chance(1, 2)) {
     c.rect(x, handRow - 5, 1, 15 - handRow + 5, c.region(pickColour(prng, WOOD, 6)));
+    parts.push("walking stick");
   }
 }

@@ -11,8 +11,8 @@ import { BACKGROUND, blue, darken, green, jitter, lighten, red, rgb, shift, type
 const N = SPRITE_SIZE;
 const BACKGROUND_INDEX = 0;
 const OUTLINE_INDEX = 1;
-const LIGHT_AMOUNT = 96; // highlight: 96/256 of the way to white
-const DARK_AMOUNT = 78; // shadow: channels times 178/256
+export const LIGHT_AMOUNT = 96; // highlight: 96/256 of the way to white
+export const DARK_AMOUNT = 78; // shadow: channels times 178/256
 
 /** A compiled base sprite: per pixel an index into `colours` (0 background, 1 outline). */
 export interface BaseSprite {

@@ -5,8 +5,9 @@
  */
 import { SpriteCanvas } from "./canvas";
 import type { Prng } from "./prng";
+import type { SpritePart } from "./traits";
 import { CLOTH, FANTASY_SKIN, HAIR, SKIN, WOOD, darken, lighten, pickColour, type Rgb } from "./palette";
-import { drawEyes, drawHair, drawHat, drawHead, drawLegs, drawSkirt, drawTorso, randomLayout, type EyeStyle, type HairStyle, type HatStyle } from "./humanoid";
+import { HAT_WORDS, drawEyes, drawHair, drawHat, drawHead, drawLegs, drawSkirt, drawTorso, randomLayout, type EyeStyle, type HairStyle, type HatStyle } from "./humanoid";
 
 export type VillagerKind = "villager" | "elder" | "goblin" | "skeleton" | "zombie" | "imp";
 
@@ -55,10 +56,17 @@ export function drawVillager(prng: Prng, kind: VillagerKind): SpriteCanvas {
   drawHead(c, l, skin);
   const eyes = FIXED_EYES[kind] ?? prng.pick<EyeStyle>(["dot", "tall", "white"]);
   drawEyes(c, l, eyes, ink, white, glow);
+  const parts: SpritePart[] = [];
   if (kind === "villager" || kind === "elder") {
     drawHair(c, l, prng.pick<HairStyle>(["short", "long", "bangs", "bald", "bob"]), hair);
-    drawHat(c, l, prng.pick<HatStyle>(["none", "none", "straw", "cap", "band"]), hatRegion, trim, hatRegion);
-    if (kind === "elder" || prng.chance(1, 5)) c.rect(8 - l.headHalf + 1, l.chin - 1, l.headHalf - 1, 3, hair); // beard
+    const hat = prng.pick<HatStyle>(["none", "none", "straw", "cap", "band"]);
+    drawHat(c, l, hat, hatRegion, trim, hatRegion);
+    const hatWord = HAT_WORDS[hat];
+    if (hatWord !== null) parts.push(hatWord);
+    if (kind === "elder" || prng.chance(1, 5)) {
+      c.rect(8 - l.headHalf + 1, l.chin - 1, l.headHalf - 1, 3, hair);
+      parts.push("beard");
+    }
   }
   if (kind === "goblin" || kind === "imp") {
     c.set(8 - l.headHalf - 1, l.eyeRow - 1, skin);
@@ -82,22 +90,29 @@ export function drawVillager(prng: Prng, kind: VillagerKind): SpriteCanvas {
     for (let y = l.chin + 2; y < l.waist; y += 2) c.rect(8 - l.torsoHalf + 1, y, l.torsoHalf - 1, 1, c.region(BONE));
   } else if (kind === "villager" && prng.chance(1, 2)) {
     c.rect(8 - l.torsoHalf + 1, l.chin + 3, l.torsoHalf - 1, l.waist - l.chin - 2, c.region(lighten(shirtColour, 190)));
+    parts.push("apron");
   } else if (kind === "zombie") {
     c.set(8 - l.torsoHalf + 1, l.waist - 1, skin);
   }
-  if (kind === "villager" && prng.chance(1, 3)) drawSkirt(c, l, shirt, boots);
-  else if (kind === "skeleton") {
+  if (kind === "villager" && prng.chance(1, 3)) {
+    drawSkirt(c, l, shirt, boots);
+    parts.push("dress");
+  } else if (kind === "skeleton") {
     c.rect(8 - l.torsoHalf + 1, l.waist + 1, 1, 14 - l.waist, skin);
     c.rect(8 - l.torsoHalf, 14, 2, 1, skin);
   } else drawLegs(c, l, pants, boots);
   c.mirrorLeftToRight();
-  if (kind === "villager" || kind === "elder") drawTool(c, prng, Math.max(2, armX - 1), l.waist);
+  if (kind === "villager" || kind === "elder") {
+    const tool = drawTool(c, prng, Math.max(2, armX - 1), l.waist);
+    if (tool !== null) parts.push(tool);
+  }
   if (kind === "imp") c.line(12, l.waist + 1, 14, l.waist - 2, skin);
+  c.describe({ family: "humanoid", kind, facing: "front", colourRegions: [shirt, pants], parts });
   return c;
 }
 
-/** A villager's walking stick, pitchfork, lantern or nothing, held in the viewer's left hand. */
-function drawTool(c: SpriteCanvas, prng: Prng, x: number, handRow: number): void {
+/** A villager's walking stick, pitchfork, lantern or nothing, held in the viewer's left hand; returns its name. */
+function drawTool(c: SpriteCanvas, prng: Prng, x: number, handRow: number): SpritePart | null {
   const tool = prng.pick(["none", "none", "stick", "fork", "lantern"]);
   const wood = c.region(pickColour(prng, WOOD, 6));
   if (tool === "stick") c.rect(x, handRow - 5, 1, 15 - handRow + 5, wood);
@@ -112,4 +127,5 @@ function drawTool(c: SpriteCanvas, prng: Prng, x: number, handRow: number): void
     c.rect(x - 1, handRow + 1, 2, 2, c.region(0xf8d040, "flat"));
     c.rect(x - 1, handRow, 2, 1, wood);
   }
+  return tool === "stick" ? "walking stick" : tool === "fork" ? "pitchfork" : tool === "lantern" ? "lantern" : null;
 }
