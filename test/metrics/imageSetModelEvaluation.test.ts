@@ -77,8 +77,9 @@ describe("evaluateImageSetModel", () => {
     const file = readEvaluations(path);
     expect(file.results).toEqual(shipped.results);
     // The shipped file's own 28x28 rows stay beside this checkpoint's.
-    expect(file.imageSets!.filter((r) => r.checkpoint !== evaluated.checkpoint)).toEqual(shipped.imageSets ?? []);
-    const mine = file.imageSets!.filter((r) => r.checkpoint === evaluated.checkpoint);
+    const { checkpoint } = evaluated;
+    expect(file.imageSets!.filter((r) => r.checkpoint !== checkpoint)).toEqual(shipped.imageSets ?? []);
+    const mine = file.imageSets!.filter((r) => r.checkpoint === checkpoint);
     expect(mine.map((r) => `${r.weights}-${r.sampler}-${r.steps}-${r.fd}`)).toEqual(["ema-ddim-2-3", "raw-ddim-2-2", "raw-ddpm-40-1"]);
     const key = { checkpoint: evaluated.checkpoint, weights: "raw" as const, sampler: "ddim" as const, steps: 2, eta: 0, clipDenoised: false };
     expect(findImageSetEvaluation(file, key)?.fd).toBe(2);

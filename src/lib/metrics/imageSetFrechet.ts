@@ -11,9 +11,8 @@ import { epochOrder } from "../data/batches";
 import { imageShapeOf, sampleTensors } from "../data/dataset";
 import type { ImageSetName } from "../data/namedImageSets";
 import { deriveSeed } from "../data/sprites/prng";
-import type { SpriteClassifier } from "./classifier";
-import { featureFit } from "./evaluate";
-import { frechetDistance } from "./frechet";
+import { type Classification, type SpriteClassifier, classifyImages } from "./classifier";
+import { fitGaussian, frechetDistance } from "./frechet";
 import { checkClassifierFits, checkImagesFit, imageSetPart } from "./imageSetClassifier";
 import { seededNormal } from "../seededNormal";
 
@@ -63,16 +62,29 @@ export interface ImageSetFrechetReport {
  * 2.58 / 5.29 / 2.18 for the textures, and clipped noise scores 2300-2400 and about 1500.
  */
 export async function frechetAgainstTestSet(classifier: SpriteClassifier, generated: tf.Tensor4D, name: ImageSetName, seed = 0): Promise<ImageSetFrechetReport> {
+  return (await classifiedAgainstTestSet(classifier, generated, name, seed)).report;
+}
+
+/**
+ * frechetAgainstTestSet's report with the classifier's readings it was computed from: of the
+ * generated images and of the reference test draw (classes, confidences), for measures beside it.
+ */
+export async function classifiedAgainstTestSet(
+  classifier: SpriteClassifier,
+  generated: tf.Tensor4D,
+  name: ImageSetName,
+  seed = 0,
+): Promise<{ report: ImageSetFrechetReport; generated: Classification; reference: Classification }> {
   checkClassifierFits(classifier, imageSetPart(name, "test"), true, `${name} test part`);
   checkImagesFit(classifier, generated.shape, "frechetAgainstTestSet: the generated images");
   const n = generated.shape[0];
   const first = testImages(name, n, seed, 0);
   const second = testImages(name, n, seed, n);
   try {
-    const reference = await featureFit(classifier, first.images);
-    const fd = frechetDistance(await featureFit(classifier, generated), reference);
-    const floor = frechetDistance(await featureFit(classifier, second.images), reference);
-    return { set: name, fd, floor, n, seed };
+    const fit = (c: Classification) => fitGaussian(c.features, c.count, c.featureSize);
+    const [reference, made, other] = [await classifyImages(classifier, first.images), await classifyImages(classifier, generated), await classifyImages(classifier, second.images)];
+    const report = { set: name, fd: frechetDistance(fit(made), fit(reference)), floor: frechetDistance(fit(other), fit(reference)), n, seed };
+    return { report, generated: made, reference };
   } finally {
     tf.dispose([first.images, first.labels, second.images, second.labels]);
   }

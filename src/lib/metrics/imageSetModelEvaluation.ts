@@ -13,9 +13,8 @@ import { deriveSeed } from "../data/sprites/prng";
 import { type SamplerChoice, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
 import type { SamplerOptions } from "../diffusion/sampling";
 import { type WeightChoice, loadNoiseModel } from "../train/trainingCheckpoint";
-import { classifyImages } from "./classifier";
 import { checkImageSetName, checkImagesFit, imageSetClassifierDir, loadImageSetClassifier } from "./imageSetClassifier";
-import { type ImageSetFrechetReport, frechetAgainstTestSet, testImages } from "./imageSetFrechet";
+import { type ImageSetFrechetReport, classifiedAgainstTestSet } from "./imageSetFrechet";
 
 export interface ImageSetModelEvaluationOptions extends SamplerChoice {
   /** Checkpoint folder (relative to the project root or absolute). */
@@ -77,12 +76,9 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
     const result = await sample(loaded.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
     samples = result.samples;
     const samplingSeconds = (Date.now() - started) / 1000;
-    const report = await frechetAgainstTestSet(classifier, samples, set, seed);
-    const generated = await classifyImages(classifier, samples);
+    const { report, generated, reference } = await classifiedAgainstTestSet(classifier, samples, set, seed);
     const shares = new Array<number>(classifier.config.classes).fill(0);
     for (const c of generated.classes) shares[c] += 1 / n;
-    const real = testImages(set, n, seed, 0);
-    const realConfidences = await classifyImages(classifier, real.images).finally(() => tf.dispose([real.images, real.labels]));
     const resolved = checkSamplerChoice(options, loaded.schedule);
     return {
       ...report,
@@ -97,7 +93,7 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
       weights: loaded.weights,
       classifier: { dir: classifierDir, testAccuracy: loadedClassifier.manifest.heldOutScore.accuracy },
       classShares: shares,
-      meanConfidence: { generated: mean(generated.confidences), real: mean(realConfidences.confidences) },
+      meanConfidence: { generated: mean(generated.confidences), real: mean(reference.confidences) },
       samplingSeconds,
       backend: tf.getBackend(),
     };
