@@ -28,7 +28,8 @@ gradient of it (flat, PyTorch layouts). bench times one training step (a draw of
 datum, Eq. 4's loss, backward, Adam 1e-3) or one forward without gradients at a random mask, and
 prints one JSON line:
   {"side": "torch", "mode": "train", "batch": 32, "threads": 2, "torch": "...", "params": N, "times_ms": [...], "median_ms": ...}
-Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
+Runs on Debian's python3-torch 1.13 (apt-get install -y python3-torch; /usr/bin/python3, as the parity tests run it)
+and on PyPI's torch 2.15 (.venv-torch/bin/python, as npm run bench runs it: scripts/bench-torch-venv.sh).
 """
 import json
 

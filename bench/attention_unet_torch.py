@@ -85,16 +85,24 @@ class AttentionBlock(nn.Module):
         return x + out.transpose(1, 2).reshape(n, c, h, w)
 
 
+def attend_after(resnets, attentions, x, t_emb):
+    """Each ResNet, then its attention when the block attends (an empty attentions list: none)."""
+    for j, resnet in enumerate(resnets):
+        x = resnet(x, t_emb)
+        if attentions:
+            x = attentions[j](x)
+    return x
+
+
 class DownBlock(nn.Module):
-    def __init__(self, cin, cout, layers, time_size, heads, groups, downsample):
+    def __init__(self, cin, cout, layers, time_size, heads, groups, downsample, attends):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock(cin if j == 0 else cout, cout, time_size, groups) for j in range(layers)])
-        self.attentions = nn.ModuleList([AttentionBlock(cout, heads, groups) for _ in range(layers)])
+        self.attentions = nn.ModuleList([AttentionBlock(cout, heads, groups) for _ in range(layers if attends else 0)])
         self.downsample = nn.Conv2d(cout, cout, 4, 2, 1) if downsample else None
 
     def forward(self, x, t_emb):
-        for resnet, attention in zip(self.resnets, self.attentions):
-            x = attention(resnet(x, t_emb))
+        x = attend_after(self.resnets, self.attentions, x, t_emb)
         return x if self.downsample is None else self.downsample(x)
 
 
@@ -112,31 +120,30 @@ class MidBlock(nn.Module):
 
 
 class UpBlock(nn.Module):
-    def __init__(self, cin, cout, layers, time_size, heads, groups, upsample):
+    def __init__(self, cin, cout, layers, time_size, heads, groups, upsample, attends):
         super().__init__()
         self.upsample = nn.ConvTranspose2d(cin // 2, cin // 2, 4, 2, 1) if upsample else None
         self.resnets = nn.ModuleList([ResnetBlock(cin if j == 0 else cout, cout, time_size, groups) for j in range(layers)])
-        self.attentions = nn.ModuleList([AttentionBlock(cout, heads, groups) for _ in range(layers)])
+        self.attentions = nn.ModuleList([AttentionBlock(cout, heads, groups) for _ in range(layers if attends else 0)])
 
     def forward(self, x, skip, t_emb):
         x = torch.cat([x if self.upsample is None else self.upsample(x), skip], dim=1)
-        for resnet, attention in zip(self.resnets, self.attentions):
-            x = attention(resnet(x, t_emb))
-        return x
+        return attend_after(self.resnets, self.attentions, x, t_emb)
 
 
 class AttentionUnet(nn.Module):
     def __init__(self, image_channels, model):
         super().__init__()
         down, mid, flags = model['downChannels'], model['midChannels'], model['downsample']
+        attends = model.get('attention', [True] * (len(down) - 1))  # absent: every block attends
         size, heads, groups = model['timeEmbeddingSize'], model['attentionHeads'], model['normGroups']
         self.time_size = size
         self.time_mlp = nn.Sequential(nn.Linear(size, size), nn.SiLU(), nn.Linear(size, size))
         self.conv_in = nn.Conv2d(image_channels, down[0], 3, padding=1)
-        self.downs = nn.ModuleList([DownBlock(down[i], down[i + 1], model['downLayers'], size, heads, groups, flags[i])
+        self.downs = nn.ModuleList([DownBlock(down[i], down[i + 1], model['downLayers'], size, heads, groups, flags[i], attends[i])
                                     for i in range(len(down) - 1)])
         self.mids = nn.ModuleList([MidBlock(mid[i], mid[i + 1], model['midLayers'], size, heads, groups) for i in range(len(mid) - 1)])
-        self.ups = nn.ModuleList([UpBlock(2 * down[i], down[i - 1] if i > 0 else model['finalChannels'], model['upLayers'], size, heads, groups, flags[i])
+        self.ups = nn.ModuleList([UpBlock(2 * down[i], down[i - 1] if i > 0 else model['finalChannels'], model['upLayers'], size, heads, groups, flags[i], attends[i])
                                   for i in reversed(range(len(down) - 1))])
         self.norm_out = nn.GroupNorm(groups, model['finalChannels'])
         self.conv_out = nn.Conv2d(model['finalChannels'], image_channels, 3, padding=1)

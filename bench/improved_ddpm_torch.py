@@ -34,7 +34,8 @@ of the same loss with the t = 1 images weighted 0), and one learned-variance res
 backward, Adam) or one learned-variance respaced DDPM step (batch 32, t = 250 of a 50-step chain,
 clamped to +-5 as the reference's sample mode), and prints one JSON line like the reference's:
   {"side": "torch", "mode": "hybrid-train", "batch": 100, "threads": 2, "torch": "...", "params": 1482758, "times_ms": [...], ...}
-Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
+Runs on Debian's python3-torch 1.13 (apt-get install -y python3-torch; /usr/bin/python3, as the parity tests run it)
+and on PyPI's torch 2.15 (.venv-torch/bin/python, as npm run bench runs it: scripts/bench-torch-venv.sh).
 """
 import importlib.util
 import json

@@ -19,7 +19,8 @@ bench --mode guide times one classifier-guided step's classifier work at batch 3
 the input gradient grad_x sum_i log p(y_i | x_t, t); it prints one JSON line
   {"side": "torch", "mode": "guide", "batch": 32, "threads": 2, "torch": "...", "params": 197861,
    "times_ms": [...], "median_ms": ...}
-Requires Debian's python3-torch (apt-get install -y python3-torch), run with /usr/bin/python3.
+Runs on Debian's python3-torch 1.13 (apt-get install -y python3-torch; /usr/bin/python3, as the parity tests run it)
+and on PyPI's torch 2.15 (.venv-torch/bin/python, as npm run bench runs it: scripts/bench-torch-venv.sh).
 """
 import argparse
 import json

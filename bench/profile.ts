@@ -1,7 +1,8 @@
 /**
  * Per-kernel profile of one training step (batch 100: forward, loss, backward, Adam) on a
  * backend: `npx tsx bench/profile.ts [--backend tensorflow] [--batch 100] [--top 30]`.
- * Compare with `/usr/bin/python3 ../shared/bench/contextunet_torch.py profile --mode train`.
+ * Compare with `.venv-torch/bin/python ../shared/bench/contextunet_torch.py profile --mode train` (PyPI's torch,
+ * the bench's reference; `/usr/bin/python3` for Debian's 1.13).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../src/lib/backend";

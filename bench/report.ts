@@ -40,6 +40,8 @@ export interface BenchRow {
   case: string;
   backend: string;
   provider: string | null;
+  /** The reference side: "PyTorch <torch.__version__> (<origin>)", e.g. "PyTorch 2.15.0+cu132 (PyPI, .venv-torch)". */
+  reference: string;
   status: "ok" | "failed" | "skipped";
   /** Median time of the whole operation (ms), ours and the reference's. */
   ours_ms: number | null;
@@ -93,7 +95,7 @@ export function makeRow(
   backend: string,
   ours: SideRun[],
   reference: SideRun[],
-  context: { macsPerImage: number; peakGflops: number | null; referenceMissing: string | null; skipped?: string },
+  context: { macsPerImage: number; peakGflops: number | null; referenceMissing: string | null; reference: string; skipped?: string },
 ): BenchRow {
   const o = pool(ours);
   const r = pool(reference);
@@ -116,6 +118,7 @@ export function makeRow(
     case: spec.case,
     backend,
     provider: o.provider ?? null,
+    reference: context.reference,
     status: context.skipped ? "skipped" : oursMs === null ? "failed" : "ok",
     ours_ms: oursMs,
     reference_ms: refMs,
@@ -145,7 +148,11 @@ const fmtRate = (v: number | null) => (v === null ? "-" : v >= 10 ? v.toFixed(0)
 const fmtPct = (v: number | null) => (v === null ? "-" : `${(100 * v).toFixed(1)} %`);
 const fmtMb = (v: number | null) => (v === null ? "-" : v >= 1024 ? `${(v / 1024).toFixed(2)} GB` : `${v.toFixed(0)} MB`);
 
-const HEADER = ["case", "backend", "ours (median, min-max)", "ours CPU time", "PyTorch (median, min-max)", "ours/s", "PyTorch/s", "ratio ours/PyTorch", "share of peak ours | PyTorch", "peak RSS ours | PyTorch", "note"];
+/** The columns; the reference's time column names its PyTorch (version and origin) when the rows say it. */
+function header(rows: BenchRow[]): string[] {
+  const reference = rows.find((r) => r.reference)?.reference ?? "PyTorch";
+  return ["case", "backend", "ours (median, min-max)", "ours CPU time", `${reference} (median, min-max)`, "ours/s", "PyTorch/s", "ratio ours/PyTorch", "share of peak ours | PyTorch", "peak RSS ours | PyTorch", "note"];
+}
 
 function cells(row: BenchRow): string[] {
   const ours = row.status === "ok" ? `${fmtMs(row.ours_ms)} (${fmtSpread(row.ours_spread_ms)}, n=${row.ours_reps})` : row.status;
@@ -168,18 +175,19 @@ function cells(row: BenchRow): string[] {
 /** A plain-text table for the terminal (notes on their own lines below). */
 export function renderTable(rows: BenchRow[]): string {
   const body = rows.map((r) => cells(r).slice(0, -1));
-  const header = HEADER.slice(0, -1);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => c[i].length)));
+  const head = header(rows).slice(0, -1);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i])).join("  ");
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.case}/${r.backend}: ${r.note}`);
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line), ...(notes.length ? ["", "notes:", ...notes] : [])].join("\n");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), ...(notes.length ? ["", "notes:", ...notes] : [])].join("\n");
 }
 
 export function renderMarkdown(rows: BenchRow[], preamble: string[]): string {
   const esc = (v: string) => v.replace(/\|/g, "\\|");
+  const head = header(rows);
   const table = [
-    `| ${HEADER.join(" | ")} |`,
-    `|${HEADER.map(() => "---").join("|")}|`,
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${cells(r).map(esc).join(" | ")} |`),
   ];
   return [...preamble, "", ...table, ""].join("\n");

@@ -21,9 +21,18 @@
  *                                    ardm-train = one training step at its recipe's batch 16 (a fresh t and sigma per
  *                                    datum, Eq. 4's loss, backward, Adam 1e-3), ardm-step = its logits at one
  *                                    decoding step's mask, batch 32
+ *   npx tsx bench/run.ts --reference debian
+ *                                    the second reference: Debian's python3-torch (1.13) under /usr/bin/python3
+ *                                    -> bench/results/latest-debian.{json,md} (quick-debian, NAME-debian)
  *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
  *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step
  *            (default: all but attention-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
+ *            --reference pypi|debian (default pypi)
+ *
+ * The reference (default): current PyTorch from PyPI, pinned in scripts/bench-torch-requirements.txt,
+ * in .venv-torch/, which scripts/bench-torch-venv.sh makes on the first run: PyPI's Linux torch
+ * wheel pulls about 3 GB of NVIDIA CUDA libraries and needs them to import, even on the CPU. The
+ * tests never run the bench or this environment (their parity checks use Debian's python3-torch).
  *
  * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample,
  * attention-sample, ardm-step): training and whole sampling loops would take minutes to hours per
@@ -34,7 +43,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { CASES, type BenchRow, type CaseSpec, DEFAULT_MACS_PER_IMAGE, TRAIN_COST_FACTOR, makeRow, matmulGflops, median, pool } from "./report";
 import { renderMarkdown, renderTable } from "./report";
-import { ARDM_TRAIN_BATCH, ATTENTION_CONFIG_FILE, PROJECT_ROOT, type Reps, type SideRun, runOurs, runTorch, torchMacsPerImage, torchUnavailable } from "./sides";
+import { ARDM_TRAIN_BATCH, ATTENTION_CONFIG_FILE, PROJECT_ROOT, REFERENCE_KINDS, type ReferenceKind, type Reps, type SideRun, TORCH_VENV, pinnedTorchVersion, prepareReference, runOurs, runTorch, torchMacsPerImage, torchVersion } from "./sides";
 import type { BenchCase } from "./worker";
 
 const ALL_BACKENDS = ["tensorflow", "wasm", "cpu"];
@@ -49,8 +58,8 @@ const IMPROVED_DDPM_CASES: CaseSpec[] = [
   { case: "learned-sample", name: "learned-variance DDPM step (respaced 50 of 500, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
 ];
 /**
- * The attention UNet of configs/mnist.json (28x28x1, 0.29 M parameters, attention over all 784
- * pixels at full resolution) against bench/attention_unet_torch.py built from the same file, and the
+ * The attention UNet of configs/mnist.json (28x28x1, 1.12 M parameters, attention at 14x14 and 7x7)
+ * against bench/attention_unet_torch.py built from the same file, and the
  * ARDM transformer at the sprites' size (16x16x3, K = 256, 1.02 M parameters) against
  * bench/ardm_torch.py. Neither is ContextUnet, so their rows leave out the GFLOP/s columns.
  */
@@ -83,6 +92,11 @@ const quick = process.argv.includes("--quick");
 const rounds = Number(flag("rounds") ?? (quick ? 1 : 2));
 const cases = (flag("cases") ?? ALL_CASES.filter((c) => !NAMED_ONLY.has(c.case)).map((c) => c.case).join(",")).split(",");
 const backends = (flag("backends") ?? ALL_BACKENDS.join(",")).split(",");
+const referenceKind = (flag("reference") ?? "pypi") as ReferenceKind;
+if (!REFERENCE_KINDS.includes(referenceKind)) {
+  process.stderr.write(`--reference ${referenceKind}: expected one of ${REFERENCE_KINDS.join(", ")}\n`);
+  process.exit(2);
+}
 
 /** Repetitions per child process (each side, each round). */
 function repsFor(benchCase: BenchCase, backend: string): Reps {
@@ -135,17 +149,28 @@ function packageVersion(name: string): string {
 function main(): void {
   const started = Date.now();
   const loadBefore = loadavg();
-  const referenceMissing = torchUnavailable();
-  log(referenceMissing ? `PyTorch reference: UNAVAILABLE (${referenceMissing})` : "PyTorch reference: present");
+  if (referenceKind === "pypi") {
+    log(
+      `PyTorch reference: PyTorch ${pinnedTorchVersion() ?? "?"} from PyPI in ${TORCH_VENV} (scripts/bench-torch-venv.sh makes it on first use: ` +
+        "PyPI's Linux torch wheel pulls about 3 GB of NVIDIA CUDA libraries and needs them to import, even on the CPU; " +
+        "--reference debian takes Debian's python3-torch 1.13 instead)",
+    );
+  }
+  const prepared = prepareReference(referenceKind);
+  const reference = prepared.reference;
+  const probed = prepared.error ? { error: prepared.error } : torchVersion(reference);
+  const referenceMissing = "error" in probed ? probed.error : null;
+  const referenceLabel = "version" in probed ? `PyTorch ${probed.version} (${reference.origin})` : `PyTorch (${reference.origin})`;
+  log(referenceMissing ? `PyTorch reference: UNAVAILABLE (${referenceMissing})` : `PyTorch reference: ${referenceLabel}, ${reference.python}`);
   if (loadBefore[0] > cpus().length / 2) {
     log(`warning: load average ${loadBefore[0].toFixed(1)} on ${cpus().length} cores; timings will be noisy and the ratios unfair to whichever side suffers more`);
   }
-  const macsPerImage = (referenceMissing ? null : torchMacsPerImage()) ?? DEFAULT_MACS_PER_IMAGE;
+  const macsPerImage = (referenceMissing ? null : torchMacsPerImage(reference)) ?? DEFAULT_MACS_PER_IMAGE;
 
   // Sustained GFLOP/s of each side (and which of our backends start at all).
   const matmul = new Map<string, SideRun[]>();
   for (let round = 0; round < rounds; round++) {
-    if (!referenceMissing) matmul.set("torch", [...(matmul.get("torch") ?? []), runTorch("matmul", repsFor("matmul", "torch"))]);
+    if (!referenceMissing) matmul.set("torch", [...(matmul.get("torch") ?? []), runTorch(reference, "matmul", repsFor("matmul", "torch"))]);
     for (const backend of backends) {
       const run = runOurs(backend, "matmul", repsFor("matmul", backend), matmulN(backend));
       matmul.set(backend, [...(matmul.get(backend) ?? []), run]);
@@ -162,7 +187,7 @@ function main(): void {
   for (let round = 0; round < rounds; round++) {
     for (const spec of ALL_CASES.filter((c) => cases.includes(c.case))) {
       if (!referenceMissing) {
-        const run = runTorch(spec.case, repsFor(spec.case, "torch"));
+        const run = runTorch(reference, spec.case, repsFor(spec.case, "torch"));
         add(`${spec.case}/torch`, run);
         log(`round ${round + 1} ${spec.case} torch: ${summary(run)}`);
       }
@@ -191,6 +216,7 @@ function main(): void {
           macsPerImage,
           peakGflops,
           referenceMissing,
+          reference: referenceLabel,
           skipped,
         }),
       );
@@ -198,14 +224,13 @@ function main(): void {
   }
 
   const loadAfter = loadavg();
-  const torchVersion = pool(matmul.get("torch") ?? []).error ? "unavailable" : (matmul.get("torch")?.[0]?.version ?? "unavailable");
   const preamble = [
     `# npm run bench${quick ? " --quick" : ""}: TensorFlow.js vs PyTorch`,
     "",
     `- date: ${new Date().toISOString()}, ${((Date.now() - started) / 60000).toFixed(1)} min; ${rounds} round(s), sides alternating, medians over all timed repetitions`,
     `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`,
     `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}`,
-    `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `PyTorch ${torchVersion} CPU, 2 threads (../shared/bench/contextunet_torch.py, and the twins in bench/ for what it lacks)`}`,
+    `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `${referenceLabel}: CPU, 2 threads (../shared/bench/contextunet_torch.py, and the twins in bench/ for what it lacks)`}`,
     `- model cost (ContextUnet; the attention UNet's and the ARDM's rows leave the GFLOP/s columns out): ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
     `- sustained GFLOP/s (float32 matmul): ${[...gflops].map(([side, g]) => `${side} ${g === null ? "failed" : g.toFixed(g < 10 ? 1 : 0)}`).join(", ")}${side(matmul)}; share of peak = model GFLOP/s / ${peakGflops?.toFixed(0) ?? "?"}`,
     "- ratio = our time / PyTorch's time (below 1: faster). DDPM-500 times 25 steps and multiplies by 20 (both sides).",
@@ -219,7 +244,8 @@ function main(): void {
   }
   const outDir = join(PROJECT_ROOT, "bench", "results");
   mkdirSync(outDir, { recursive: true });
-  const base = flag("name") ?? (quick ? "quick" : "latest");
+  // The second reference's rows go beside the first's, never over them.
+  const base = `${flag("name") ?? (quick ? "quick" : "latest")}${referenceKind === "debian" ? "-debian" : ""}`;
   writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   writeFileSync(join(outDir, `${base}.md`), renderMarkdown(rows, preamble));
   process.stdout.write(`${preamble.join("\n")}\n\n${renderTable(rows)}\n\nwritten: bench/results/${base}.json, bench/results/${base}.md\n`);

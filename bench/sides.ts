@@ -3,9 +3,15 @@
  * (bench/worker.ts) on a TensorFlow.js backend, or the PyTorch reference
  * (../shared/bench/contextunet_torch.py, or the twin in bench/ of what it lacks) under a wrapper
  * that adds its peak RSS.
+ *
+ * The reference's Python: by default current PyTorch from PyPI in .venv-torch/, which
+ * scripts/bench-torch-venv.sh makes on first use (PyPI's Linux torch wheel pulls about 3 GB of
+ * NVIDIA CUDA libraries and needs them to import, even on the CPU); `--reference debian` takes
+ * Debian's python3-torch (1.13) under /usr/bin/python3 instead, the second reference. The tests
+ * never come here: their parity checks run Debian's /usr/bin/python3 themselves.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BenchCase } from "./worker";
 
@@ -21,7 +27,48 @@ const ARDM_TWIN = resolve(PROJECT_ROOT, "bench/ardm_torch.py");
 export const ATTENTION_CONFIG_FILE = "configs/mnist.json";
 /** The ARDM's training batch: its recipe's (ARDM_TRAIN_DEFAULTS.batchSize, src/lib/ardm/training.ts, as `npm run train-ardm` trains). */
 export const ARDM_TRAIN_BATCH = 16;
-export const PYTHON = "/usr/bin/python3";
+/** Debian's Python, with python3-torch (PyTorch 1.13): the second reference, and what the tests use. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+/** The bench's own environment with current PyTorch from PyPI, made by TORCH_VENV_SCRIPT from TORCH_REQUIREMENTS. */
+export const TORCH_VENV = resolve(PROJECT_ROOT, ".venv-torch");
+export const TORCH_VENV_SCRIPT = resolve(PROJECT_ROOT, "scripts/bench-torch-venv.sh");
+export const TORCH_REQUIREMENTS = resolve(PROJECT_ROOT, "scripts/bench-torch-requirements.txt");
+
+/** Where the reference's PyTorch comes from: PyPI (current, the default) or Debian's python3-torch. */
+export type ReferenceKind = "pypi" | "debian";
+export const REFERENCE_KINDS: ReferenceKind[] = ["pypi", "debian"];
+
+/** The reference's Python and how the tables name its origin. */
+export interface Reference {
+  kind: ReferenceKind;
+  python: string;
+  /** e.g. "PyPI, .venv-torch" or "Debian python3-torch, /usr/bin/python3" */
+  origin: string;
+}
+
+/** The torch version scripts/bench-torch-requirements.txt pins, or null. */
+export function pinnedTorchVersion(): string | null {
+  try {
+    return /^torch==(\S+)/m.exec(readFileSync(TORCH_REQUIREMENTS, "utf8"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The reference's Python, made ready: for "pypi", scripts/bench-torch-venv.sh reuses .venv-torch
+ * or makes it (its messages, with the download's size, go to our stderr as they come); for
+ * "debian", /usr/bin/python3 as it is. `error` says why it is not usable.
+ */
+export function prepareReference(kind: ReferenceKind): { reference: Reference; error?: string } {
+  if (kind === "debian") return { reference: { kind, python: DEBIAN_PYTHON, origin: `Debian python3-torch, ${DEBIAN_PYTHON}` } };
+  const reference: Reference = { kind, python: resolve(TORCH_VENV, "bin/python"), origin: "PyPI, .venv-torch" };
+  const child = spawnSync("bash", [TORCH_VENV_SCRIPT], { encoding: "utf8", cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  if (child.error) return { reference, error: `bash ${TORCH_VENV_SCRIPT} cannot run: ${child.error.message}` };
+  if (child.status !== 0) return { reference, error: `scripts/bench-torch-venv.sh could not make ${TORCH_VENV} (see its message above; --reference debian runs Debian's python3-torch instead)` };
+  const python = lastLine(child.stdout ?? "");
+  return { reference: { ...reference, python: python || reference.python } };
+}
 
 /** Each case the shared reference lacks: its twin, the twin's bench mode, and arguments beyond the timing ones. */
 const TWIN_CASES: Partial<Record<BenchCase, { script: string; mode: string; args?: string[] }>> = {
@@ -73,13 +120,14 @@ function lastLine(text: string): string {
   return lines.length ? lines[lines.length - 1].slice(0, 300) : "";
 }
 
-/** Why the reference cannot run here, or null when it can. */
-export function torchUnavailable(): string | null {
-  if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} is missing (the shared bench folder beside the project)`;
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error) return `${PYTHON} cannot run: ${probe.error.message}`;
-  if (probe.status !== 0) return `${PYTHON} cannot import torch (install it: apt-get install -y python3-torch)`;
-  return null;
+/** The reference's torch.__version__, or why it cannot run here. */
+export function torchVersion(reference: Reference): { version: string } | { error: string } {
+  if (!existsSync(TORCH_SCRIPT)) return { error: `${TORCH_SCRIPT} is missing (the shared bench folder beside the project)` };
+  const probe = spawnSync(reference.python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
+  if (probe.error) return { error: `${reference.python} cannot run: ${probe.error.message}` };
+  const remedy = reference.kind === "debian" ? "install it: apt-get install -y python3-torch" : `remake it: rm -rf ${TORCH_VENV}; bash scripts/bench-torch-venv.sh`;
+  if (probe.status !== 0) return { error: `${reference.python} cannot import torch (${remedy}): ${lastLine(probe.stderr ?? "")}` };
+  return { version: lastLine(probe.stdout ?? "") };
 }
 
 // Runs the reference script as __main__ and then prints the process's peak RSS (ru_maxrss, kB).
@@ -96,8 +144,8 @@ const TORCH_WRAPPER = [
   "    print(json.dumps({'peak_rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
 ].join("\n");
 
-function runTorchScript(args: string[], script = TORCH_SCRIPT): { result: Record<string, unknown> | null; peakMb: number; error?: string } {
-  const child = spawnSync(PYTHON, ["-c", TORCH_WRAPPER, script, ...args], {
+function runTorchScript(reference: Reference, args: string[], script = TORCH_SCRIPT): { result: Record<string, unknown> | null; peakMb: number; error?: string } {
+  const child = spawnSync(reference.python, ["-c", TORCH_WRAPPER, script, ...args], {
     encoding: "utf8",
     cwd: PROJECT_ROOT,
     maxBuffer: 64 * 2 ** 20,
@@ -110,14 +158,14 @@ function runTorchScript(args: string[], script = TORCH_SCRIPT): { result: Record
 }
 
 /** The reference's timing of one case (its own warm-up, then `reps` timed repetitions). */
-export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): SideRun {
+export function runTorch(reference: Reference, benchCase: BenchCase, reps: Reps, matmulN = 2048): SideRun {
   const twin = TWIN_CASES[benchCase];
   const args =
     benchCase === "matmul"
       ? ["matmul", "--impl", "conv1x1", "--n", String(matmulN), "--warmup", String(reps.warmup), "--reps", String(reps.reps)]
       : ["bench", "--mode", twin?.mode ?? benchCase, "--warmup", String(reps.warmup), "--reps", String(reps.reps), "--threads", "2", ...(twin?.args ?? [])];
   if (benchCase === "ddpm") args.push("--steps", "25");
-  const { result, peakMb, error } = runTorchScript(args, twin?.script ?? TORCH_SCRIPT);
+  const { result, peakMb, error } = runTorchScript(reference, args, twin?.script ?? TORCH_SCRIPT);
   return {
     side: "torch",
     case: benchCase,
@@ -125,14 +173,14 @@ export function runTorch(benchCase: BenchCase, reps: Reps, matmulN = 2048): Side
     peak_rss_mb: peakMb,
     threads: result?.threads as number | undefined,
     version: result?.torch as string | undefined,
-    provider: "PyTorch (Debian python3-torch)",
+    provider: `PyTorch (${reference.origin})`,
     ...(error ? { error } : {}),
   };
 }
 
 /** Multiply-adds per image forward, from the reference (its own count), or null. */
-export function torchMacsPerImage(): number | null {
-  const { result } = runTorchScript(["flops"]);
+export function torchMacsPerImage(reference: Reference): number | null {
+  const { result } = runTorchScript(reference, ["flops"]);
   const macs = result?.macs_per_image_forward;
   return typeof macs === "number" ? macs : null;
 }

@@ -22,12 +22,15 @@ import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeReps, timeTrai
 /** The ARDM recipe's peak learning rate (ARDM_TRAIN_DEFAULTS), the twin's Adam 1e-3. */
 const ARDM_LEARNING_RATE = 1e-3;
 
-/** The attention UNet's config file (configs/mnist.json), checked by the library as `npm run train -- --config` checks it. */
-export const attentionConfig = () => loadDdpmConfig(join(PROJECT_ROOT, ATTENTION_CONFIG_FILE));
+/** An attention UNet's config file (default configs/mnist.json, relative to the project root), checked by the library as `npm run train -- --config` checks it. */
+export const attentionConfig = (file = ATTENTION_CONFIG_FILE) => loadDdpmConfig(join(PROJECT_ROOT, file));
 
-/** The attention UNet's Trainer steps as its config file's run makes them (ddpmTrainer; `batch`: the config's batchSize unless --n says otherwise), on synthetic images of the config's shape. */
-export async function timeAttentionTraining(warmup: number, reps: number, batch: number) {
-  const file = attentionConfig();
+/**
+ * The attention UNet's Trainer steps as its config file's run makes them (ddpmTrainer; `batch`: the
+ * config's batchSize unless --n says otherwise), on synthetic images of the config's shape.
+ */
+export async function timeAttentionTraining(warmup: number, reps: number, batch: number, configFile = ATTENTION_CONFIG_FILE) {
+  const file = attentionConfig(configFile);
   const config = { ...file, training: { ...file.training, batchSize: batch } };
   const { imageSize, channels } = config.dataset;
   const fixed = syntheticBatch(batch, 7, [imageSize, imageSize, channels], 10);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this clone ready for the lessons and the tests; start.sh and test.sh call it.
 #
-#   system packages  chromium (browser test), python3-venv, python3-torch (bench reference):
+#   system packages  chromium (browser test), python3-venv, python3-torch (parity tests, bench --reference debian):
 #                    installed when missing and apt-get is usable (root or password-less sudo);
 #                    otherwise one line says what is missing (best effort, never fatal)
 #   npm packages     npm ci, when node_modules does not match package-lock.json

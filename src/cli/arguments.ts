@@ -62,8 +62,8 @@ export function writeOutputFile(path: string, bytes: Uint8Array): void {
   writeFileSync(path, bytes);
 }
 
-/** Values as node:util parseArgs returns them; false and undefined mean "not given". */
-type Given = Record<string, string | boolean | undefined>;
+/** Values as node:util parseArgs returns them (a list for an option given with multiple: true); false and undefined mean "not given". */
+type Given = Record<string, string | boolean | string[] | undefined>;
 
 const isGiven = (values: Given, option: string) => values[option] !== undefined && values[option] !== false;
 

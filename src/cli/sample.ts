@@ -1,11 +1,13 @@
 /**
  * npm run sample -- --checkpoint models/context --sampler ddim --steps 25 --context 0,1,2,3,4 --out grid.png [--gif anim.gif]
  *                   [--guidance W] [--classifier-guidance S [--guidance-classifier DIR]]
+ * npm run sample -- --checkpoint models/text --prompt "a red potion" [--prompt "..."] [--guidance W] --out grid.png
  * Draws sprites from a checkpoint, on the schedule it was trained with, and writes a PNG grid (and
- * optionally the denoising as a GIF), optionally guided toward the --context classes. Every option
- * is checked before sampling starts; the guidance classifier's fit right after loading. A
- * checkpoint of the attention UNet (npm run train -- --config) samples the same way, unconditional,
- * at its own image size (grey images for one channel).
+ * optionally the denoising as a GIF), optionally guided toward the --context classes, or for a
+ * text-conditioned checkpoint (npm run train -- --text) toward the --prompt captions. Every option
+ * is checked before sampling starts; the guidance classifier's fit and the prompts' words right
+ * after loading. A checkpoint of the attention UNet (npm run train -- --config) samples the same
+ * way, unconditional, at its own image size (grey images for one channel).
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
@@ -20,12 +22,17 @@ import { renderGridPng } from "../lib/render/grid";
 import { AttentionUnet } from "../lib/model/attentionUnet/attentionUnet";
 import { type LoadedModel, type LoadedNoiseModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import type { ContextUnet } from "../lib/model/contextUnet";
+import { TextContextUnet } from "../lib/text/textContextUnet";
 import { checkOutputFile, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
+/** Sprites per prompt when --n is not given: a grid row each. */
+const SPRITES_PER_PROMPT = 8;
+
 const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options]
-  --checkpoint DIR a ContextUnet checkpoint (sprites), a .pth / .safetensors file, or an AttentionUnet
-                   checkpoint of npm run train -- --config (unconditional: no --context, no guidance)
+  --checkpoint DIR a ContextUnet checkpoint (sprites), a .pth / .safetensors file, a text-conditioned
+                   checkpoint of npm run train -- --text (with --prompt), or an AttentionUnet checkpoint
+                   of npm run train -- --config (unconditional: no --context, no guidance)
   --sampler ddpm|ddim|ddpm-no-noise   (default ddim)
   --steps N        steps, dividing the checkpoint's T: DDIM's (default 25), or DDPM's (default T;
                    fewer sample the respaced chain of improved DDPM)
@@ -34,17 +41,23 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
                    clip the x_0 estimate to [-1, 1] at every step (DDPM, DDIM; default on where the
                    schedule magnifies eps^'s error in x_0 more than the course's: cosine, T = 1000;
                    off on the course's schedule)
-  --n N            number of sprites (default 32)
+  --n N            number of sprites (default 32; with --prompt, ${SPRITES_PER_PROMPT} per prompt)
   --context SPEC   none (default) | classes, e.g. 0,0,1,4 or hero,food (cycled to n) | "each" (n / 5 of each class)
                    | a vector, e.g. 1,0,0.6,0,0 (with --vector), used for every sprite
   --vector         read --context as one context vector rather than a list of classes
-  --guidance W     classifier-free guidance weight w >= 0 (context models, with --context; default 0 = none)
+  --prompt TEXT    text-conditioned checkpoints: a caption to draw, e.g. --prompt "a red potion"; repeat
+                   it for more (each prompt n / prompts sprites in turn, a grid row each by default);
+                   without it such a model draws from the empty caption (unconditional)
+  --allow-unknown  leave the words a text model does not know out of --prompt, with a warning
+                   (default: such a word is an error that lists the words it knows)
+  --guidance W     classifier-free guidance weight w >= 0 (context and text models, with --context or
+                   --prompt; default 0 = none)
   --classifier-guidance S
                    classifier guidance scale s >= 0: steers each sprite to its --context class
                    (a list of classes) with a noisy-sprite classifier; works on unconditional models
   --guidance-classifier DIR
                    the noisy classifier for --classifier-guidance (default ${DEFAULT_NOISY_CLASSIFIER_DIR})
-  --rows R         grid rows (default 4)
+  --rows R         grid rows (default 4; with --prompt, one per prompt)
   --seed S         seed (default 0)
   --weights W      auto (default: the EMA weights when the checkpoint keeps them), ema or raw
   --gif FILE       also write the denoising frames as an animated GIF`;
@@ -78,6 +91,38 @@ export function contextFor(spec: string, n: number, vector: boolean, classes: nu
   return oneHotContexts(classesFor(spec, n, classes), classes);
 }
 
+/**
+ * The caption of each of n sprites: every prompt n / prompts.length times in turn (the first ones
+ * once more when it does not divide), so with n a multiple of the prompts' count and a row per
+ * prompt each grid row shows one prompt. Throws when n is smaller than the number of prompts.
+ */
+export function promptsFor(prompts: readonly string[], n: number): string[] {
+  if (n < prompts.length) {
+    throw new Error(`--n ${n} draws fewer sprites than the ${prompts.length} prompts: give --n ${prompts.length} or more (without --n, ${SPRITES_PER_PROMPT} per prompt).`);
+  }
+  return Array.from({ length: n }, (_, i) => prompts[Math.floor((i * prompts.length) / n)]);
+}
+
+/** The rules of the options that condition sampling (--context, --prompt, guidance), checked before loading anything. */
+function checkConditioningOptions(a: Record<"context" | "vector" | "prompt" | "allow-unknown" | "guidance" | "classifier-guidance" | "guidance-classifier", string | boolean | string[] | undefined>): void {
+  if (a.prompt !== undefined && a.context !== undefined) {
+    throw new Error("--prompt gives a text-conditioned model its captions and --context a class model its classes: choose one (the checkpoint decides which it takes).");
+  }
+  if (a.prompt !== undefined && a["classifier-guidance"] !== undefined) {
+    throw new Error("--classifier-guidance steers sprites to --context classes with the noisy-sprite classifier; a text model's --prompt is guided with --guidance W instead.");
+  }
+  requirePartner(a, "allow-unknown", "prompt", "it says what to do with the unknown words of a --prompt");
+  requirePartner(a, "vector", "context", "it says how to read --context's numbers, e.g. --context 1,0,0.6,0,0 --vector");
+  if (a.guidance !== undefined && a.context === undefined && a.prompt === undefined) {
+    throw new Error('--guidance needs --context or --prompt: classifier-free guidance steers toward a context, e.g. --context each (a class model) or --prompt "a red potion" (a text model).');
+  }
+  requirePartner(a, "classifier-guidance", "context", "it steers each sprite to its --context class, e.g. --context each or --context hero,food");
+  requirePartner(a, "guidance-classifier", "classifier-guidance", "it names the classifier --classifier-guidance S uses");
+  if (a["classifier-guidance"] !== undefined && (a.vector || a.context === "none")) {
+    throw new Error(`--classifier-guidance steers each sprite to one class: give --context as classes (e.g. each, 0,1 or hero,food), not ${a.vector ? "a --vector" : '"none"'}.`);
+  }
+}
+
 /** The command's options, checked (paths, partners, numbers); null for --help. */
 export function parseSampleArgs(args: string[]) {
   const { values: a } = parseArgs({
@@ -89,10 +134,12 @@ export function parseSampleArgs(args: string[]) {
       steps: { type: "string" },
       eta: { type: "string" },
       "clip-denoised": { type: "string" },
-      n: { type: "string", default: "32" },
+      n: { type: "string" },
       context: { type: "string" },
+      prompt: { type: "string", multiple: true },
+      "allow-unknown": { type: "boolean", default: false },
       vector: { type: "boolean", default: false },
-      rows: { type: "string", default: "4" },
+      rows: { type: "string" },
       seed: { type: "string", default: "0" },
       weights: { type: "string", default: "auto" },
       gif: { type: "string" },
@@ -106,26 +153,25 @@ export function parseSampleArgs(args: string[]) {
   if (!a.checkpoint || !a.out) throw new Error(`--checkpoint and --out are required.\n${USAGE}`);
   checkOutputFile(a.out, "--out", [".png"]);
   if (a.gif !== undefined) checkOutputFile(a.gif, "--gif", [".gif"]);
-  requirePartner(a, "vector", "context", "it says how to read --context's numbers, e.g. --context 1,0,0.6,0,0 --vector");
-  requirePartner(a, "guidance", "context", "classifier-free guidance steers toward a context, e.g. --context each");
-  requirePartner(a, "classifier-guidance", "context", "it steers each sprite to its --context class, e.g. --context each or --context hero,food");
-  requirePartner(a, "guidance-classifier", "classifier-guidance", "it names the classifier --classifier-guidance S uses");
-  if (a["classifier-guidance"] !== undefined && (a.vector || a.context === "none")) {
-    throw new Error(`--classifier-guidance steers each sprite to one class: give --context as classes (e.g. each, 0,1 or hero,food), not ${a.vector ? "a --vector" : '"none"'}.`);
-  }
+  checkConditioningOptions(a);
   const choice: SamplerChoice = {
     sampler: parseSamplerName(a.sampler!),
     steps: numberOption(a.steps, "steps", { integer: true, min: 1 }),
     eta: numberOption(a.eta, "eta", { min: 0 }),
     clipDenoised: onOffOption(a["clip-denoised"], "clip-denoised"),
   };
+  const prompts = a.prompt ?? [];
+  const n = numberOption(a.n, "n", { integer: true, min: 1 }) ?? (prompts.length > 0 ? SPRITES_PER_PROMPT * prompts.length : 32);
+  if (prompts.length > 0) promptsFor(prompts, n);
   return {
     checkpoint: a.checkpoint,
     out: a.out,
     gif: a.gif,
     choice,
-    n: numberOption(a.n, "n", { integer: true, min: 1 })!,
-    rows: numberOption(a.rows, "rows", { integer: true, min: 1 })!,
+    n,
+    rows: numberOption(a.rows, "rows", { integer: true, min: 1 }) ?? (prompts.length > 0 ? prompts.length : 4),
+    prompts,
+    allowUnknown: a["allow-unknown"]!,
     seed: numberOption(a.seed, "seed", { integer: true, min: 0 })!,
     context: a.context ?? "none",
     vector: a.vector!,
@@ -183,6 +229,12 @@ function conditioningFor(a: SampleArgs, loaded: LoadedNoiseModel): { context: tf
   if (loaded.model instanceof AttentionUnet) {
     checkUnconditionalOptions(a, loaded as LoadedModel<AttentionUnet>);
     return { context: null, guidance: { guidance: 0, dispose: () => undefined } };
+  }
+  if (loaded.model instanceof TextContextUnet) {
+    throw new Error(
+      `${a.checkpoint} holds a text-conditioned model (TextContextUnet), which takes captions, not classes; this command cannot give it ` +
+        'a prompt yet. In code, sample it with model.captionContexts(["a red potion", ...]) as the context.',
+    );
   }
   const contextModel = loaded as LoadedModel<ContextUnet>;
   const guidance = guidanceFor(a, contextModel);

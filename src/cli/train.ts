@@ -1,27 +1,33 @@
 /**
  * npm run train -- [--context] [--epochs 32] [--out models/context] [--resume] ...
+ * npm run train -- --text [--out models/text] [--resume] ...
  * npm run train -- --config configs/mnist.json [--out DIR] [--resume]
  * Trains ContextUnet on the sprite set (or one's own images, with or without labels) with the
- * course's recipe, or the attention UNet a DDPM config file describes on the set it names; saving
+ * course's recipe, a text-conditioned ContextUnet on the sprites and their captions with the same
+ * recipe, or the attention UNet a DDPM config file describes on the set it names; saving
  * a resumable checkpoint after every epoch (and on Ctrl-C), weights-only snapshots at chosen
  * epochs, and a training log. Every option is checked before training starts.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend";
 import { seededSubset } from "../lib/data/batches";
 import { type SpriteDataset, fingerprint, loadImagesOnlyDataset, loadSpriteDataset } from "../lib/data/dataset";
 import { PROJECT_ROOT, projectPath } from "../lib/data/projectRoot";
+import { SPRITE_CAPTIONS_FILE, type SpriteCaptions, loadSpriteCaptions } from "../lib/data/spriteCaptions";
 import { DEFAULT_SPRITE_DIR, ensureSpriteSet } from "../lib/data/spriteFiles";
-import { courseSchedule, cosineSchedule, describeSchedule } from "../lib/diffusion/schedule";
+import { type Schedule, courseSchedule, cosineSchedule, describeSchedule } from "../lib/diffusion/schedule";
 import type { DdpmConfig } from "../lib/config/ddpmConfig";
 import { loadDdpmConfig } from "../lib/config/ddpmConfigFile";
 import { architectureOf } from "../lib/model/architecture";
 import { ContextUnet } from "../lib/model/contextUnet";
+import { CAPTION_ENCODER_DEFAULTS } from "../lib/text/captionEncoder";
+import { captionedModelOptions, captionedTrainingData } from "../lib/text/captionedData";
+import { TextContextUnet } from "../lib/text/textContextUnet";
 import type { TrainableNoiseModel } from "../lib/model/trainableNoiseModel";
-import { LOSS_KINDS, VARIANCE_KINDS, resolveTrainConfig } from "../lib/train/config";
+import { LOSS_KINDS, type TrainConfig, VARIANCE_KINDS, resolveTrainConfig } from "../lib/train/config";
 import { TIMESTEP_SAMPLINGS } from "../lib/train/timestepSampler";
 import { renderGridPng } from "../lib/render/grid";
 import { MANIFEST_FILE } from "../lib/train/checkpoint";
@@ -32,7 +38,11 @@ import { checkOutputFolder, choiceOption, numberOption, requirePartner } from ".
 import { ProgressLine, formatDuration, progressBar } from "./progressLine";
 import { trainingStop } from "./trainingStop";
 
+/** Where --text saves without --out. */
+const DEFAULT_TEXT_OUT = "models/text";
+
 const USAGE = `Usage: npm run train -- --out DIR [options]
+       npm run train -- --text [--out DIR] [options]
        npm run train -- --config FILE [--out DIR] [--resume] [--sample-every K] [--snapshots LIST] [--max-minutes M]
   --config FILE        a DDPM config file (configs/mnist.json): the data set, the attention UNet,
                        the schedule and the recipe, unconditional; --out defaults to its training.out
@@ -56,10 +66,22 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
   --loss L             simple (default, the course's L_simple), hybrid (L_simple + 0.001 L_vlb) or vlb
   --variance V         fixed (default, sigma^2 = beta_t) or learned (the model outputs 6 channels: eps and v)
   --timesteps S        uniform (default) or importance (t drawn by sqrt(E[L_t^2]), eq. 18)
+ text context (issue 18; lesson 11):
+  --text               train a TextContextUnet, the caption encoder and the course's UNet together, on
+                       the sprites with their captions (${SPRITE_CAPTIONS_FILE}, written by npm run sprites):
+                       each sprite's caption picked from its own by --seed, 10 % dropped to the empty
+                       caption (for --guidance); the rest of the recipe as --context runs, every option
+                       above but --context, --images, --labels. --out defaults to ${DEFAULT_TEXT_OUT}.
+                       The model: the set's vocabulary (152 words for the project's set) and <pad>, <unk>;
+                       ${CAPTION_ENCODER_DEFAULTS.maxTokens} tokens a caption (or the longest caption's words, if more); word embeddings
+                       of ${CAPTION_ENCODER_DEFAULTS.embeddingWidth}, averaged, through an MLP (hidden ${CAPTION_ENCODER_DEFAULTS.hiddenWidth}) to a context vector of ${CAPTION_ENCODER_DEFAULTS.contextSize};
+                       the course's UNet. --sample-every K draws 8 sprites per prompt, a prompt per class
+                       (the first caption of its first sprite), its prompts in DIR/samples/epoch-NN.txt
+  --sprites DIR        with --text: the captioned sprite set's folder (default ${relative(PROJECT_ROOT, DEFAULT_SPRITE_DIR)})
 Two trainings on a 2-core machine: run them at once with TF_NUM_INTRAOP_THREADS=1 each (environment.md).`;
 
 /** What a config file sets: these options would change its run, so they cannot come with --config. */
-const SET_BY_CONFIG = ["context", "epochs", "batch", "lr", "seed", "ema", "subset", "images", "labels", "schedule", "loss", "variance", "timesteps"] as const;
+const SET_BY_CONFIG = ["context", "text", "sprites", "epochs", "batch", "lr", "seed", "ema", "subset", "images", "labels", "schedule", "loss", "variance", "timesteps"] as const;
 
 /** The --config file, checked (a ConfigError names its bad key), or null; throws naming the options given with it that it decides. */
 function configOption(values: Partial<Record<"config" | (typeof SET_BY_CONFIG)[number], string | boolean>>): DdpmConfig | null {
@@ -72,6 +94,21 @@ function configOption(values: Partial<Record<"config" | (typeof SET_BY_CONFIG)[n
   return loadDdpmConfig(String(values.config));
 }
 
+/** --text's rules: it takes captions from --sprites DIR, so neither class labels (--context) nor --images/--labels. */
+function checkTextOptions(values: Partial<Record<"text" | "sprites" | "context" | "images" | "labels", string | boolean>>): void {
+  requirePartner(values, "sprites", "text", "it names the captioned sprite set --text trains on (without --text, --images FILE chooses the images)");
+  if (values.text && values.context) {
+    throw new Error("--text trains on captions as the context and --context on class labels: choose one (sample a --text model with --prompt, a --context one with --context).");
+  }
+  const withImages = (["images", "labels"] as const).filter((option) => values[option] !== undefined);
+  if (values.text && withImages.length > 0) {
+    throw new Error(
+      `--text trains on a captioned sprite set, images and captions together: drop ${withImages.map((o) => `--${o}`).join(", ")} and give the set's ` +
+        `folder with --sprites DIR (default ${relative(PROJECT_ROOT, DEFAULT_SPRITE_DIR)}; npm run sprites -- --out DIR makes one).`,
+    );
+  }
+}
+
 /** The command's options, checked (the output folder, partner options, numbers, a config file); null for --help. */
 export function parseTrainArgs(args: string[]) {
   const { values } = parseArgs({
@@ -80,6 +117,8 @@ export function parseTrainArgs(args: string[]) {
       config: { type: "string" },
       out: { type: "string" },
       context: { type: "boolean" },
+      text: { type: "boolean" },
+      sprites: { type: "string" },
       epochs: { type: "string" },
       batch: { type: "string" },
       lr: { type: "string" },
@@ -101,7 +140,8 @@ export function parseTrainArgs(args: string[]) {
   });
   if (values.help) return null;
   const ddpmConfig = configOption(values);
-  const out = values.out ?? (ddpmConfig ? projectPath(ddpmConfig.training.out) : undefined);
+  checkTextOptions(values);
+  const out = values.out ?? (ddpmConfig ? projectPath(ddpmConfig.training.out) : values.text ? projectPath(DEFAULT_TEXT_OUT) : undefined);
   if (!out) throw new Error(`--out is required.\n${USAGE}`);
   checkOutputFolder(out, "--out");
   if (!values.resume && existsSync(join(out, MANIFEST_FILE))) {
@@ -126,6 +166,8 @@ export function parseTrainArgs(args: string[]) {
     images: values.images,
     labels: values.labels,
     context: values.context ?? false,
+    text: values.text ?? false,
+    sprites: values.sprites ?? DEFAULT_SPRITE_DIR,
     epochs: numberOption(values.epochs ?? "32", "epochs", { integer: true, min: 1 })!,
     batch: numberOption(values.batch ?? "100", "batch", { integer: true, min: 1 })!,
     lr: numberOption(values.lr ?? "1e-3", "lr", { min: 0 })!,
@@ -161,27 +203,61 @@ interface PreparedRun {
   imageNoun: string;
 }
 
-/** The course's run: ContextUnet on the sprites (or --images), the options' recipe and schedule. */
-function spriteRun(args: TrainArgs): PreparedRun {
-  const files = trainingFiles(args);
-  let dataset = files.dataset;
-  if (args.subset !== undefined) dataset = seededSubset(dataset, args.subset, args.seed);
-  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
-  const model = new ContextUnet({ outChannels: args.variance === "learned" ? 6 : 3 }, args.seed);
-  const schedule = args.schedule === "cosine" ? cosineSchedule({ T: courseSchedule.T }) : courseSchedule;
-  const trainer = new Trainer(model, spriteTrainingData(dataset), {
+/** The recipe and schedule the options give a sprite run (the course's, and the text model's). */
+function spriteRecipe(args: TrainArgs, useContext: boolean): { config: Partial<TrainConfig>; outChannels: number; schedule: Schedule } {
+  const config: Partial<TrainConfig> = {
     epochs: args.epochs,
     batchSize: args.batch,
     learningRate: args.lr,
-    useContext: args.context,
+    useContext,
     seed: args.seed,
     emaDecay: args.ema,
     sampleEvery: args.sampleEvery,
     loss: args.loss,
     variance: args.variance,
     timesteps: args.timesteps,
-  }, schedule);
+  };
+  const schedule = args.schedule === "cosine" ? cosineSchedule({ T: courseSchedule.T }) : courseSchedule;
+  return { config, outChannels: args.variance === "learned" ? 6 : 3, schedule };
+}
+
+/** The course's run: ContextUnet on the sprites (or --images), the options' recipe and schedule. */
+function spriteRun(args: TrainArgs): PreparedRun {
+  const files = trainingFiles(args);
+  let dataset = files.dataset;
+  if (args.subset !== undefined) dataset = seededSubset(dataset, args.subset, args.seed);
+  const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
+  const { config, outChannels, schedule } = spriteRecipe(args, args.context);
+  const trainer = new Trainer(new ContextUnet({ outChannels }, args.seed), spriteTrainingData(dataset), config, schedule);
   return { data, trainer, imageNoun: "sprites" };
+}
+
+/**
+ * The text run: a TextContextUnet (captionedModelOptions' sizes) on the sprites of --sprites DIR
+ * with their captions as context, the --context recipe. Throws, saying how to make them, when the
+ * captions file is missing.
+ */
+function textRun(args: TrainArgs): PreparedRun {
+  const dir = args.sprites;
+  let captions: SpriteCaptions;
+  try {
+    captions = loadSpriteCaptions(dir);
+  } catch (error) {
+    throw new Error(`--text trains on the sprites' captions: ${(error as Error).message}`);
+  }
+  const files = ensureSpriteSet(dir);
+  const dataset = loadSpriteDataset(files.images, files.labels);
+  const { config, outChannels, schedule } = spriteRecipe(args, true);
+  const model = new TextContextUnet({ ...captionedModelOptions(captions), unet: { outChannels } }, args.seed);
+  try {
+    const training = captionedTrainingData(dataset, captions, { tokenizer: model.tokenizer, maxTokens: model.contextSize, seed: args.seed, subset: args.subset });
+    const source = `${relative(PROJECT_ROOT, files.images)} + ${relative(PROJECT_ROOT, join(dir, SPRITE_CAPTIONS_FILE))}`;
+    const data: DataInfo = { fingerprint: training.fingerprint, count: training.count, source };
+    return { data, trainer: new Trainer(model, training, config, schedule), imageNoun: "captioned sprites" };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
 
 /** A config file's run: the attention UNet on the set it names, its schedule and recipe. */
@@ -189,6 +265,21 @@ function configRun(config: DdpmConfig, file: string, args: TrainArgs): PreparedR
   const { dataset, source } = loadDdpmDataset(config, file);
   const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source };
   return { data, trainer: ddpmTrainer(config, spriteTrainingData(dataset), { sampleEvery: args.sampleEvery }), imageNoun: `${config.dataset.name} images` };
+}
+
+/** The text model's sizes, and its grid's prompts when it draws one, for the log. */
+function describeTextModel(model: TextContextUnet, trainer: Trainer<TrainableNoiseModel>): string {
+  const { encoder } = model.config;
+  const prompts = trainer.config.sampleEvery > 0 ? `; sample grid prompts ${trainer.data.sampleGridRows!.map((row) => `"${row.title}"`).join(", ")}` : "";
+  return (
+    `text model: ${model.tokenizer.words.length} words, ${encoder.maxTokens} tokens a caption, embeddings ${encoder.embeddingWidth} -> ` +
+    `MLP ${encoder.hiddenWidth} -> context ${encoder.contextSize}, caption dropout ${trainer.config.contextDropout}${prompts}`
+  );
+}
+
+/** The text beside a grid of prompts: which prompt each row shows. */
+function gridRowsText(rowTitles: readonly string[]): string {
+  return `${rowTitles.map((title, r) => `row ${r + 1}: ${title}`).join("\n")}\n`;
 }
 
 async function main(): Promise<void> {
@@ -199,8 +290,9 @@ async function main(): Promise<void> {
   const log = new ProgressLine();
   log.log(describeBackend(backend));
 
-  const { data, trainer, imageNoun } = ddpmConfig ? configRun(ddpmConfig, args.configFile!, args) : spriteRun(args);
+  const { data, trainer, imageNoun } = ddpmConfig ? configRun(ddpmConfig, args.configFile!, args) : args.text ? textRun(args) : spriteRun(args);
   const { model } = trainer;
+  if (model instanceof TextContextUnet) log.log(describeTextModel(model, trainer));
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeTraining(out, trainer, data);
     log.log(`resumed from ${out} at epoch ${trainer.position.epoch}, step ${trainer.position.globalStep}`);
@@ -222,11 +314,12 @@ async function main(): Promise<void> {
           `loss ${r.loss.toFixed(4)} lr ${r.learningRate.toExponential(2)} ${r.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(eta)}`,
       );
     },
-    onSamples: (epoch, samples) => {
+    onSamples: (epoch, samples, rowTitles) => {
       mkdirSync(join(out, "samples"), { recursive: true });
       const file = join(out, "samples", `epoch-${String(epoch).padStart(2, "0")}.png`);
-      writeFileSync(file, renderGridPng(samples, { rows: trainer.config.useContext ? model.contextSize : 4 }));
-      log.log(`wrote ${file}`);
+      writeFileSync(file, renderGridPng(samples, { rows: rowTitles ? rowTitles.length : trainer.config.useContext ? model.contextSize : 4 }));
+      if (rowTitles) writeFileSync(file.replace(/\.png$/, ".txt"), gridRowsText(rowTitles));
+      log.log(`wrote ${file}${rowTitles ? ` (rows: ${rowTitles.map((title) => `"${title}"`).join(", ")}; also in ${basename(file, ".png")}.txt)` : ""}`);
     },
     onEpoch: async (r) => {
       await saveTrainingCheckpoint(out, trainer, data, false, ddpmConfig);
@@ -258,8 +351,9 @@ function writeTrainingLog(out: string, trainer: Trainer<TrainableNoiseModel>, ba
   const text = [
     `# Training log`,
     ``,
-    `- model: ${architectureOf(trainer.model).name}, ${c.useContext ? `context (dropout ${c.contextDropout})` : "unconditional"}; backend ${backend}; tfjs ${tf.version_core}`,
+    `- model: ${architectureOf(trainer.model).name}, ${c.useContext ? `${trainer.model instanceof TextContextUnet ? "captions as " : ""}context (dropout ${c.contextDropout})` : "unconditional"}; backend ${backend}; tfjs ${tf.version_core}`,
     ...(configFile === undefined ? [] : [`- config: ${configFile} (recorded whole in the manifest)`]),
+    ...(trainer.model instanceof TextContextUnet ? [`- ${describeTextModel(trainer.model, trainer)}`] : []),
     `- data: ${data.count} ${configFile === undefined ? "sprites" : "images"} (fingerprint ${data.fingerprint}), ${data.source}`,
     `- recipe: ${c.epochs} epochs, batch ${c.batchSize}, Adam lr ${c.learningRate} decayed linearly per epoch, seed ${c.seed}, EMA ${c.emaDecay ?? "off"}`,
     `- objective: loss ${c.loss}, variance ${c.variance}, t ${c.timesteps}; schedule ${describeSchedule(trainer.schedule.config)}`,

@@ -42,4 +42,5 @@ export * from "./interop/safetensors";
 export * from "./interop/contextUnetStateDict";
 export * from "./interop/modelFile";
 export * from "./ardm/index";
+export * from "./text/index";
 export * from "./seededNormal";

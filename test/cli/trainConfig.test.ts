@@ -46,7 +46,7 @@ const config = {
   description: "the CLI test's tiny run",
   dataset: { name: "mnist", path: join(dir, "set"), imageSize: 28, channels: 1 },
   model: {
-    downChannels: [8, 16], midChannels: [16, 8], downsample: [true], timeEmbeddingSize: 16,
+    downChannels: [8, 16], midChannels: [16, 8], downsample: [true], attention: [true], timeEmbeddingSize: 16,
     downLayers: 1, midLayers: 1, upLayers: 1, attentionHeads: 1, normGroups: 8, finalChannels: 8,
   },
   training: { T: 20, betaStart: 0.0001, betaEnd: 0.02, batchSize: 8, epochs: 1, learningRate: 0.001, seed: 0, out: join(dir, "run") },

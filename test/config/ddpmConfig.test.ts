@@ -37,7 +37,7 @@ function errorOf(value: unknown): ConfigError {
 }
 
 describe("DDPM config files", () => {
-  it.each(["mnist.json", "textures.json", "mnist-full.json"])("loads the committed configs/%s", (file) => {
+  it.each(["mnist.json", "mnist-attention-everywhere.json", "textures.json", "mnist-full.json"])("loads the committed configs/%s", (file) => {
     const config = loadDdpmConfig(join(CONFIGS, file));
     expect(config.version).toBe(1);
     expect(config.description!.length).toBeGreaterThan(20);
@@ -48,7 +48,7 @@ describe("DDPM config files", () => {
   it("gives configs/mnist-full.json the reference's sizes", () => {
     const config = loadDdpmConfig(join(CONFIGS, "mnist-full.json"));
     expect(config.model).toEqual({
-      downChannels: [32, 64, 128, 256], midChannels: [256, 256, 128], downsample: [true, true, false], timeEmbeddingSize: 128,
+      downChannels: [32, 64, 128, 256], midChannels: [256, 256, 128], downsample: [true, true, false], attention: [true, true, true], timeEmbeddingSize: 128,
       downLayers: 2, midLayers: 2, upLayers: 2, attentionHeads: 4, normGroups: 8, finalChannels: 16,
     });
     expect(config.training).toMatchObject({ batchSize: 64, epochs: 40, learningRate: 1e-4 });
@@ -63,7 +63,7 @@ describe("DDPM config files", () => {
     }
     const withoutOptional = valid();
     delete withoutOptional.description;
-    expect(parseDdpmConfig(withoutOptional)).toEqual(withoutOptional);
+    expect(parseDdpmConfig(withoutOptional)).toEqual({ ...withoutOptional, model: { ...withoutOptional.model, attention: [true, true] } });
   });
 
   it("checks the version first", () => {
@@ -100,6 +100,7 @@ describe("DDPM config files", () => {
       [(c) => (c.model.normGroups = "8"), "model.normGroups", /must be an integer >= 1, got "8" \(a string\)/],
       [(c) => (c.model.downChannels[1] = 32.5), "model.downChannels[1]", /must be an integer >= 1, got 32\.5/],
       [(c) => (c.model.downsample[0] = "yes"), "model.downsample[0]", /must be true or false/],
+      [(c) => (c.model.attention = [1, true]), "model.attention[0]", /must be true or false, got 1/],
       [(c) => (c.model.midChannels = 64), "model.midChannels", /must be an array of at least 2/],
       [(c) => (c.dataset.name = "cifar"), "dataset.name", /must be one of "mnist", "textures", got "cifar"/],
       [(c) => (c.dataset = null), "dataset", /must be an object, got null/],
@@ -146,6 +147,7 @@ describe("DDPM config files", () => {
   it("rejects an architecture whose parts do not meet", () => {
     const cases: Array<[(c: Record<string, any>) => void, string, RegExp]> = [
       [(c) => (c.model.downsample = [true]), "model.downsample", /needs one flag per down block: 2 for 3 downChannels, got 1/],
+      [(c) => (c.model.attention = [false, true, true]), "model.attention", /needs one flag per down block: 2 for 3 downChannels, got 3/],
       [(c) => (c.model.midChannels = [32, 32]), "model.midChannels[0]", /must equal the last down width downChannels\[2\] = 64/],
       [(c) => (c.model.midChannels = [64, 64, 16]), "model.midChannels[2]", /must equal downChannels\[1\] = 32/],
       [(c) => (c.model.timeEmbeddingSize = 63), "model.timeEmbeddingSize", /must be even/],
@@ -168,9 +170,13 @@ describe("DDPM config files", () => {
     expect(() => loadDdpmConfig(broken)).toThrow(/broken\.json: is not valid JSON/);
   });
 
-  it("types a parsed file as DdpmConfig without copying it", () => {
+  it("reads a file without model.attention as attention in every block, leaving the value read unchanged", () => {
     const value = valid();
     const config: DdpmConfig = parseDdpmConfig(value);
-    expect(config).toBe(value);
+    expect(config.model.attention).toEqual([true, true]);
+    expect(value.model.attention).toBeUndefined();
+    const chosen = valid();
+    chosen.model.attention = [false, true];
+    expect(parseDdpmConfig(chosen).model.attention).toEqual([false, true]);
   });
 });

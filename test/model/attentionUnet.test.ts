@@ -10,6 +10,7 @@ import { attentionUnetConfigOf } from "../../src/lib/config/ddpmConfig";
 import { loadDdpmConfig } from "../../src/lib/config/ddpmConfigFile";
 import { sampleDdim, sampleDdpm } from "../../src/lib/diffusion/sampling";
 import { linearSchedule } from "../../src/lib/diffusion/schedule";
+import { resolveArchitecture } from "../../src/lib/model/architecture";
 import { ParameterStore } from "../../src/lib/model/parameters";
 import {
   type AttentionUnetConfig,
@@ -26,7 +27,7 @@ const configFile = (name: string) => attentionUnetConfigOf(loadDdpmConfig(join(r
 
 /** Small enough for seconds on the CPU; both kinds of down block, two layers everywhere, a shortcut in each kind of block. */
 const TINY: AttentionUnetConfig = {
-  imageSize: 8, imageChannels: 3, downChannels: [8, 16, 16], midChannels: [16, 16], downsample: [true, false],
+  imageSize: 8, imageChannels: 3, downChannels: [8, 16, 16], midChannels: [16, 16], downsample: [true, false], attention: [true, true],
   timeEmbeddingSize: 16, downLayers: 2, midLayers: 2, upLayers: 2, attentionHeads: 2, normGroups: 4, finalChannels: 8,
 };
 
@@ -41,12 +42,13 @@ function countByFormula(c: AttentionUnetConfig): number {
   const resnet = (cin: number, cout: number) =>
     2 * cin + conv(3, cin, cout) + linear(c.timeEmbeddingSize, cout) + 2 * cout + conv(3, cout, cout) + (cin === cout ? 0 : conv(1, cin, cout));
   const attention = (ch: number) => 2 * ch + 4 * ch * ch + 4 * ch;
-  const pairs = (cin: number, cout: number, layers: number) => resnet(cin, cout) + attention(cout) + (layers - 1) * (resnet(cout, cout) + attention(cout));
+  const pairs = (cin: number, cout: number, layers: number, attends: boolean) =>
+    resnet(cin, cout) + (layers - 1) * resnet(cout, cout) + (attends ? layers * attention(cout) : 0);
   const { downs, mids, ups } = blockShapes(c);
   let total = 2 * linear(c.timeEmbeddingSize, c.timeEmbeddingSize) + conv(3, c.imageChannels, c.downChannels[0]);
-  for (const b of downs) total += pairs(b.cin, b.cout, b.layers) + (b.resample ? conv(4, b.cout, b.cout) : 0);
+  for (const b of downs) total += pairs(b.cin, b.cout, b.layers, b.attends) + (b.resample ? conv(4, b.cout, b.cout) : 0);
   for (const b of mids) total += resnet(b.cin, b.cout) + b.layers * (attention(b.cout) + resnet(b.cout, b.cout));
-  for (const b of ups) total += (b.resample ? (16 * (b.cin / 2) + 1) * (b.cin / 2) : 0) + pairs(b.cin, b.cout, b.layers);
+  for (const b of ups) total += (b.resample ? (16 * (b.cin / 2) + 1) * (b.cin / 2) : 0) + pairs(b.cin, b.cout, b.layers, b.attends);
   return total + 2 * c.finalChannels + conv(3, c.finalChannels, c.imageChannels);
 }
 
@@ -57,10 +59,13 @@ describe("AttentionUnet", () => {
 
   it("has the pinned parameter counts of the committed configs and the reference's size, as the formula says", () => {
     const pinned: Array<[string, AttentionUnetConfig, number]> = [
-      ["configs/mnist.json", configFile("mnist.json"), 292_449],
-      ["configs/textures.json", configFile("textures.json"), 293_027],
+      ["configs/mnist.json", configFile("mnist.json"), 1_122_929],
+      ["configs/mnist-attention-everywhere.json", configFile("mnist-attention-everywhere.json"), 292_449],
+      ["configs/textures.json", configFile("textures.json"), 1_123_795],
       ["configs/mnist-full.json", configFile("mnist-full.json"), 9_865_729],
-      ["the tiny parity config", TINY, 56_003],
+      ["the tiny config", TINY, 56_003],
+      // Less 2 attentions over 16 channels (downs.0) and 2 over 8 (ups.1): 2 * 1,120 + 2 * 304.
+      ["the parity test's config (no attention at 8x8)", { ...TINY, attention: [false, true] }, 53_155],
     ];
     expect(configFile("mnist-full.json")).toEqual(REFERENCE_ATTENTION_UNET_CONFIG);
     for (const [name, config, count] of pinned) {
@@ -72,7 +77,7 @@ describe("AttentionUnet", () => {
   });
 
   it("names its weights as the PyTorch twin's state_dict, with a 1x1 shortcut only where a width changes", () => {
-    const model = new AttentionUnet(configFile("mnist.json"));
+    const model = new AttentionUnet(configFile("mnist-attention-everywhere.json"));
     const shape = (key: string) => model.parameters.get(key).shape;
     expect(shape("time_mlp.0.weight")).toEqual([64, 64]);
     expect(shape("conv_in.weight")).toEqual([3, 3, 1, 16]);
@@ -87,8 +92,28 @@ describe("AttentionUnet", () => {
     model.dispose();
   });
 
-  it("traces every block's output shape: 28 -> 14 -> 7 and back, for the MNIST config", () => {
-    const model = new AttentionUnet(configFile("mnist.json"), 1);
+  it("leaves out the attentions of the blocks whose attention flag is false, in both the down and the mirrored up block", () => {
+    const model = new AttentionUnet({ ...TINY, attention: [false, true] });
+    const attentions = model.parameters.keys().filter((k) => k.includes(".attentions.")).map((k) => k.replace(/\.attentions\.(\d).*$/, ".attentions.$1"));
+    // downs.0 (8x8) and ups.1, which mirrors it, lose theirs; downs.1, the mid block and ups.0 keep two each.
+    expect([...new Set(attentions)]).toEqual(["downs.1.attentions.0", "downs.1.attentions.1", "mids.0.attentions.0", "mids.0.attentions.1", "ups.0.attentions.0", "ups.0.attentions.1"]);
+    const y = tf.tidy(() => model.predictNoise(tf.randomNormal([2, 8, 8, 3], 0, 1, "float32", 3) as tf.Tensor4D, 0.3, null));
+    expect(y.shape).toEqual([2, 8, 8, 3]);
+    y.dispose();
+    model.dispose();
+  });
+
+  it("reads a checkpoint's record from before the attention flags as attention in every block", () => {
+    const { attention, ...recorded } = { ...TINY };
+    const resolved = resolveArchitecture({ name: "AttentionUnet", config: recorded }, "old/manifest.json");
+    expect(resolved.config).toEqual({ ...TINY, attention: [true, true] });
+    expect(() => resolveArchitecture({ name: "AttentionUnet", config: { ...TINY, attention: [true] } }, "bad/manifest.json")).toThrow(
+      /^bad\/manifest\.json: AttentionUnet: attention: needs one flag per down block: 2 for 3 downChannels, got 1\./,
+    );
+  });
+
+  it("traces every block's output shape: 28 -> 14 -> 7 and back, for the first MNIST config", () => {
+    const model = new AttentionUnet(configFile("mnist-attention-everywhere.json"), 1);
     const shapes: Record<string, number[]> = {};
     const before = tf.memory().numTensors;
     const y = tf.tidy(() => model.predictNoise(tf.randomNormal([2, 28, 28, 1], 0, 1, "float32", 1) as tf.Tensor4D, 0.5, null, {

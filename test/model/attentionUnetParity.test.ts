@@ -29,9 +29,9 @@ const TWIN = resolve(__dirname, "../../bench/attention_unet_torch.py");
 const unavailable = torchUnavailable();
 if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
 
-/** Seconds to run: 8x8 RGB, both kinds of down block, two layers everywhere, 56,003 parameters. */
+/** Seconds to run: 8x8 RGB, down blocks that do and do not downsample, do and do not attend, two layers everywhere. */
 const TINY: AttentionUnetConfig = {
-  imageSize: 8, imageChannels: 3, downChannels: [8, 16, 16], midChannels: [16, 16], downsample: [true, false],
+  imageSize: 8, imageChannels: 3, downChannels: [8, 16, 16], midChannels: [16, 16], downsample: [true, false], attention: [false, true],
   timeEmbeddingSize: 16, downLayers: 2, midLayers: 2, upLayers: 2, attentionHeads: 2, normGroups: 4, finalChannels: 8,
 };
 const FILE: DdpmConfig = {
@@ -117,9 +117,9 @@ describe.skipIf(unavailable !== null)(`AttentionUnet matches its PyTorch twin ($
   });
 
   it("has the twin's parameter count, here and for every committed config", () => {
-    expect(model.parameterCount).toBe(56_003);
+    expect(model.parameterCount).toBe(53_155);
     expect(io.params).toBe(model.parameterCount);
-    for (const [file, count] of [["mnist.json", 292_449], ["textures.json", 293_027], ["mnist-full.json", 9_865_729]] as const) {
+    for (const [file, count] of [["mnist.json", 1_122_929], ["mnist-attention-everywhere.json", 292_449], ["textures.json", 1_123_795], ["mnist-full.json", 9_865_729]] as const) {
       const printed = execFileSync(PYTHON, [TWIN, "params", "--config", resolve(__dirname, "../../configs", file)], { env: { ...process.env, OMP_NUM_THREADS: "1" } });
       expect(JSON.parse(printed.toString()).params, file).toBe(count);
     }

@@ -12,7 +12,7 @@ import { Adam } from "../../src/lib/train/adam";
 import { useFastestBackend } from "../helpers/backends";
 
 const CONFIG: AttentionUnetConfig = {
-  imageSize: 8, imageChannels: 1, downChannels: [8, 16], midChannels: [16, 8], downsample: [true],
+  imageSize: 8, imageChannels: 1, downChannels: [8, 16], midChannels: [16, 8], downsample: [true], attention: [true],
   timeEmbeddingSize: 16, downLayers: 1, midLayers: 1, upLayers: 1, attentionHeads: 2, normGroups: 4, finalChannels: 8,
 };
 

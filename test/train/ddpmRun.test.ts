@@ -148,7 +148,7 @@ describe("a DDPM config run on the Trainer", () => {
     const manifest = JSON.parse(readFileSync(path, "utf8"));
     expect(manifest.ddpmConfig).toBeUndefined();
     writeFileSync(path, JSON.stringify({ ...manifest, architecture: { ...manifest.architecture, name: "DiT" } }));
-    expect(() => loadNoiseModel(folder)).toThrow(`${path}: architecture "DiT" is unknown to this library (it builds ContextUnet and AttentionUnet)`);
+    expect(() => loadNoiseModel(folder)).toThrow(`${path}: architecture "DiT" is unknown to this library (it builds ContextUnet, AttentionUnet and TextContextUnet)`);
   });
 });
 

@@ -1,14 +1,15 @@
 /**
  * One DDPM run in one JSON file (configs/*.json): the data set, the attention UNet's sizes and the
  * training recipe with its linear noise schedule. Version 1. Every key is required except
- * `description` and `dataset.path`; a file is checked by parseDdpmConfig (./ddpmConfigFile.ts).
+ * `description`, `dataset.path` and `model.attention` (absent: every block attends, as files
+ * written before the key existed meant); a file is checked by parseDdpmConfig (./ddpmConfigFile.ts).
  *
  *   {
  *     "version": 1,
  *     "description": "why this size",
  *     "dataset":  { "name": "mnist", "path": "data/mnist", "imageSize": 28, "channels": 1 },
  *     "model":    { "downChannels": [16, 32, 64], "midChannels": [64, 32], "downsample": [true, true],
- *                   "timeEmbeddingSize": 64, "downLayers": 1, "midLayers": 1, "upLayers": 1,
+ *                   "attention": [false, true], "timeEmbeddingSize": 64, "downLayers": 1, "midLayers": 1, "upLayers": 1,
  *                   "attentionHeads": 2, "normGroups": 8, "finalChannels": 16 },
  *     "training": { "T": 1000, "betaStart": 0.0001, "betaEnd": 0.02, "batchSize": 64, "epochs": 5,
  *                   "learningRate": 0.0001, "seed": 0, "out": "models/mnist" }
@@ -75,6 +76,10 @@ const modelRule: Record<keyof DdpmModelSection, ConfigFieldRule> = {
   downChannels: widths("the widths of conv_in and of each down block's output, e.g. [32, 64, 128, 256]"),
   midChannels: widths("the widths through the mid blocks, from the last down width to the one before it, e.g. [256, 256, 128]"),
   downsample: { type: "array", minLength: 1, items: { type: "boolean", doc: "a flag" }, doc: "one flag per down block: does it halve H and W" },
+  attention: {
+    type: "array", minLength: 1, optional: true, items: { type: "boolean", doc: "a flag" },
+    doc: "one flag per down block: does it (and its up block) attend after each ResNet; absent: all true",
+  },
   timeEmbeddingSize: positive("the size of the sinusoidal time embedding and its MLP (even)"),
   downLayers: positive("ResNet + attention layers per down block"),
   midLayers: positive("attention + ResNet layers per mid block after its first ResNet"),

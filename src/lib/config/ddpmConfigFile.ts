@@ -3,7 +3,7 @@
  * architecture's consistency), and fail with one ConfigError naming the key.
  */
 import { readFileSync } from "node:fs";
-import { attentionUnetConfigProblem } from "../model/attentionUnet/config";
+import { attentionUnetConfigProblem, withAttentionEverywhere } from "../model/attentionUnet/config";
 import { ConfigError } from "./configError";
 import { DDPM_CONFIG_RULE, DDPM_CONFIG_VERSION, type DdpmConfig, attentionUnetConfigOf } from "./ddpmConfig";
 import { checkConfigField } from "./fieldRules";
@@ -17,7 +17,8 @@ const FILE_KEYS: Record<string, string> = { imageSize: "dataset.imageSize", imag
  * together say (beta's order, MNIST's one channel, the network's widths, groups, heads and
  * downsampling). Throws one ConfigError naming the first bad key.
  * @param source  the file name, for the message.
- * @returns       the same value, typed (not copied).
+ * @returns       the config, typed, with model.attention filled in when the file leaves it out
+ *                (every block attends); the value itself is not changed.
  */
 export function parseDdpmConfig(value: unknown, source = "config"): DdpmConfig {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -29,7 +30,8 @@ export function parseDdpmConfig(value: unknown, source = "config"): DdpmConfig {
     throw new ConfigError(source, "version", `is ${JSON.stringify(version)}, but this library reads version ${DDPM_CONFIG_VERSION} only; update the library or convert the file.`);
   }
   checkConfigField(value, DDPM_CONFIG_RULE, "", source);
-  const config = value as DdpmConfig;
+  const written = value as DdpmConfig;
+  const config: DdpmConfig = { ...written, model: withAttentionEverywhere(written.model) };
   const { betaStart, betaEnd } = config.training;
   if (betaStart > betaEnd) throw new ConfigError(source, "training.betaEnd", `${betaEnd} is below betaStart ${betaStart}; beta grows from betaStart at t = 0 to betaEnd at t = T.`);
   if (config.dataset.name === "mnist" && config.dataset.channels !== 1) {

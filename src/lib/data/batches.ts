@@ -49,15 +49,23 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
 export const SUBSET_STREAM = 0x5b5e7;
 
 /**
- * The seeded training subset of `size` samples: the first `size` of epochOrder(count, seed,
- * SUBSET_STREAM), kept in file order. Runs with the same seed and size train on the same samples,
- * so a checkpoint's manifest (seed, count, fingerprint) says which ones they were.
+ * Which samples the seeded training subset of `size` of `count` holds: the first `size` of
+ * epochOrder(count, seed, SUBSET_STREAM), in file order (ascending).
+ */
+export function seededSubsetIndices(count: number, size: number, seed: number): Int32Array {
+  if (!Number.isInteger(size) || size < 1 || size > count) {
+    throw new Error(`seededSubset: asked for ${size} samples of a data set of ${count}; pass a whole number in 1..${count}.`);
+  }
+  return epochOrder(count, seed, SUBSET_STREAM).slice(0, size).sort();
+}
+
+/**
+ * The seeded training subset of `size` samples (seededSubsetIndices), kept in file order. Runs
+ * with the same seed and size train on the same samples, so a checkpoint's manifest (seed, count,
+ * fingerprint) says which ones they were.
  */
 export function seededSubset(dataset: SpriteDataset, size: number, seed: number): SpriteDataset {
-  if (!Number.isInteger(size) || size < 1 || size > dataset.count) {
-    throw new Error(`seededSubset: asked for ${size} samples of a data set of ${dataset.count}; pass a whole number in 1..${dataset.count}.`);
-  }
-  return subsetDataset(dataset, epochOrder(dataset.count, seed, SUBSET_STREAM).slice(0, size).sort());
+  return subsetDataset(dataset, seededSubsetIndices(dataset.count, size, seed));
 }
 
 /** Batches in one epoch: ceil(count / batchSize), or floor with dropLast. */

@@ -1,7 +1,8 @@
 /**
  * What every network here does with its weights, written once: a ParameterStore under PyTorch-style
  * keys, counted, listed for the optimizer, read, loaded and freed. ContextUnet, AttentionUnet, the
- * two sprite classifiers and the ARDM transformer extend it and add their forward passes.
+ * two sprite classifiers, the ARDM transformer, the caption encoder and the text-conditioned UNet
+ * extend it and add their forward passes.
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { ParameterStore, type WeightMap } from "./parameters";
@@ -10,9 +11,12 @@ export abstract class ParameterizedNetwork {
   /** Every weight and state tensor (BatchNorm's running statistics too) by its PyTorch-style key. */
   readonly parameters: ParameterStore;
 
-  /** `name` labels the store's variables and its error messages. */
-  protected constructor(name: string) {
-    this.parameters = new ParameterStore(name);
+  /**
+   * `name` labels the store's variables and its error messages; a network made of others passes
+   * `parameters`, a composite view of theirs (ParameterStore.composite).
+   */
+  protected constructor(name: string, parameters: ParameterStore = new ParameterStore(name)) {
+    this.parameters = parameters;
   }
 
   /** Trainable scalars (PyTorch's sum of numel over parameters()). */

@@ -38,10 +38,30 @@ export class ParameterStore {
   readonly prefix: string;
   private readonly variables = new Map<string, tf.Variable>();
   private readonly specs = new Map<string, ParameterSpec>();
+  /** False for a composite view: its variables belong to the stores it was made from. */
+  private ownsVariables = true;
 
   constructor(modelName: string) {
     storeCounter += 1;
     this.prefix = `${modelName}_${storeCounter}`;
+  }
+
+  /**
+   * One store over several networks' stores, each part's keys under its name ("encoder." +
+   * "token_embedding.weight"), as PyTorch names a module's submodules: reading, assigning and
+   * listing go to the parts' own variables. The view does not own them: its dispose() only
+   * forgets them, and each part is freed by its own network; nothing can be created in it.
+   */
+  static composite(modelName: string, parts: Readonly<Record<string, ParameterStore>>): ParameterStore {
+    const view = new ParameterStore(modelName);
+    view.ownsVariables = false;
+    for (const [name, part] of Object.entries(parts)) {
+      for (const key of part.keys()) {
+        view.variables.set(`${name}.${key}`, part.get(key));
+        view.specs.set(`${name}.${key}`, { ...part.spec(key), key: `${name}.${key}` });
+      }
+    }
+    return view;
   }
 
   /**
@@ -50,6 +70,7 @@ export class ParameterStore {
    * norm scales 1, shifts and running means 0, running variances 1.
    */
   create(spec: ParameterSpec, seed: number): tf.Variable {
+    if (!this.ownsVariables) throw new Error(`Parameter "${spec.key}": ${this.prefix} is a composite view of other stores; create parameters in the part that owns them.`);
     if (this.variables.has(spec.key)) throw new Error(`Parameter "${spec.key}" is defined twice.`);
     const initial = tf.tidy(() => {
       switch (spec.kind) {
@@ -137,8 +158,9 @@ export class ParameterStore {
     }
   }
 
+  /** Frees the variables (a composite view only forgets them: their parts free them). */
   dispose(): void {
-    for (const variable of this.variables.values()) variable.dispose();
+    if (this.ownsVariables) for (const variable of this.variables.values()) variable.dispose();
     this.variables.clear();
   }
 }

@@ -20,11 +20,28 @@ import { type EpochReport, EpochTrainer, type StepGradients, type StepReport, ty
 import { ImportanceTimestepSampler } from "./timestepSampler";
 import { seededNormal } from "../seededNormal";
 
+/** One row of the periodic sample grid: the context its samples share, and what to call it. */
+export interface SampleGridRow {
+  /** What the row shows, e.g. the caption it was drawn from. */
+  readonly title: string;
+  /** The context vector of every sample in the row: [contextSize] values, as a label row. */
+  readonly context: readonly number[];
+}
+
+/** Samples per row of the periodic sample grid (the course's grids have 8 columns). */
+export const SAMPLE_GRID_COLUMNS = 8;
+
 /** What the trainer reads: N samples, fetched as tensors by index. */
 export interface TrainingData {
   readonly count: number;
-  /** Images [B, H, W, C] in [-1, 1] (the sprites' [B, 16, 16, 3]) and one-hot labels [B, K] (the sprites' K = 5) for these indices; caller-owned. */
+  /** Images [B, H, W, C] in [-1, 1] (the sprites' [B, 16, 16, 3]) and labels [B, K] (the sprites' one-hot K = 5, or a caption's token ids) for these indices; caller-owned. */
   batch(indices: Int32Array): { images: tf.Tensor4D; labels: tf.Tensor2D };
+  /**
+   * The rows of the periodic sample grid, for labels that are not one-hot classes (a caption's
+   * token ids, ../text/captionedData.ts): SAMPLE_GRID_COLUMNS samples per row. Absent: the grid
+   * draws one-hot contexts, 8 per class (or 32 unconditional samples).
+   */
+  readonly sampleGridRows?: readonly SampleGridRow[];
 }
 
 /** A sprite data set as training data. */
@@ -42,11 +59,13 @@ export interface TrainHooks<M extends TrainableNoiseModel = TrainableNoiseModel>
   shouldStop?: () => boolean;
   /**
    * Every config.sampleEvery epochs: DDIM-25 samples [N, H, W, C] (the model's image shape) from
-   * fixed noise (8 per class with context, else 32), so grids from different epochs compare like for like; drawn
-   * with the EMA weights when the run keeps an average (what the commands load by default).
+   * fixed noise (8 per class with context, else 32; with the data's sampleGridRows, 8 per row, row
+   * by row), so grids from different epochs compare like for like; drawn with the EMA weights when
+   * the run keeps an average (what the commands load by default). `rowTitles`: the titles of the
+   * data's sampleGridRows, one per row of 8 samples in order, or null for the other grids.
    * The trainer disposes `samples` after the hook returns.
    */
-  onSamples?: (epoch: number, samples: tf.Tensor4D) => void | Promise<void>;
+  onSamples?: (epoch: number, samples: tf.Tensor4D, rowTitles: readonly string[] | null) => void | Promise<void>;
 }
 
 /**
@@ -86,6 +105,17 @@ export function trainingDraws(
   return { t, weights: importance ? importance.weights : null, noise, context };
 }
 
+/** Throws unless there is at least one row and every row's context has the model's `contextSize` values. */
+function checkSampleGridRows(rows: readonly SampleGridRow[], contextSize: number): void {
+  const wrong = rows.find((row) => row.context.length !== contextSize);
+  if (rows.length === 0 || wrong) {
+    throw new Error(
+      `Trainer: the data's sampleGridRows must be at least one row, each a context of the model's ${contextSize} values; got ` +
+        `${wrong ? `"${wrong.title}" with ${wrong.context.length}` : "none"}.`,
+    );
+  }
+}
+
 /**
  * Trains any TrainableNoiseModel: the course's ContextUnet (the default type) or the attention
  * UNet; image shape and context length come from the model and the data. The loop, Adam, EMA and
@@ -115,6 +145,7 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
     if (resolved.useContext && model.contextSize === 0) {
       throw new Error("Trainer: the config says useContext, but the model is unconditional (it takes no context vector); train it with useContext false.");
     }
+    if (resolved.useContext && data.sampleGridRows) checkSampleGridRows(data.sampleGridRows, model.contextSize);
     const parameters = model.trainableParameters();
     super(resolved, data.count, model.parameters, parameters);
     this.config = resolved;
@@ -131,7 +162,8 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
       async (epoch) => {
         if (!onSamples || sampleEvery <= 0 || (epoch + 1) % sampleEvery !== 0) return;
         const samples = await this.sampleGrid();
-        await onSamples(epoch, samples);
+        const rows = this.config.useContext ? this.data.sampleGridRows : undefined;
+        await onSamples(epoch, samples, rows ? rows.map((row) => row.title) : null);
         samples.dispose();
       },
     );
@@ -169,13 +201,13 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
     };
   }
 
-  /** DDIM-25 from the seed's fixed noise, at the model's image shape: 8 per class (context model) or 32 (unconditional), from the EMA weights if kept. */
+  /**
+   * DDIM-25 from the seed's fixed noise, at the model's image shape: 8 per class (context model),
+   * 8 per row of the data's sampleGridRows, or 32 (unconditional), from the EMA weights if kept.
+   */
   private async sampleGrid(): Promise<tf.Tensor4D> {
-    const classes = this.model.contextSize;
-    const count = this.config.useContext ? 8 * classes : 32;
-    const context = this.config.useContext
-      ? oneHotContexts(Array.from({ length: count }, (_, i) => i % classes), classes)
-      : null;
+    const context = this.config.useContext ? this.sampleGridContexts() : null;
+    const count = context ? context.shape[0] : 32;
     const [height, width, channels] = this.model.imageShape;
     const start = { count, seed: deriveSeed(this.config.seed, 0x5a3b), imageShape: [height, width, channels] as [number, number, number] };
     const draw = async () => (await sampleDdim(this.model, this.schedule, start, context, { steps: 25, saveFrame: () => false })).samples;
@@ -184,6 +216,18 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
     } finally {
       context?.dispose();
     }
+  }
+
+  /** The grid's contexts [count, contextSize]: each sampleGridRows row 8 times in turn, else the classes one-hot in turn; the caller owns it. */
+  private sampleGridContexts(): tf.Tensor2D {
+    const size = this.model.contextSize;
+    const rows = this.data.sampleGridRows;
+    if (!rows) return oneHotContexts(Array.from({ length: SAMPLE_GRID_COLUMNS * size }, (_, i) => i % size), size);
+    const values = new Float32Array(rows.length * SAMPLE_GRID_COLUMNS * size);
+    rows.forEach((row, r) => {
+      for (let c = 0; c < SAMPLE_GRID_COLUMNS; c++) values.set(row.context, (r * SAMPLE_GRID_COLUMNS + c) * size);
+    });
+    return tf.tensor2d(values, [rows.length * SAMPLE_GRID_COLUMNS, size]);
   }
 
   /** Everything a resumed run needs beyond the model's own weights (the importance sampler's loss history: null when t is uniform). */

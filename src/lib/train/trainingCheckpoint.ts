@@ -14,6 +14,7 @@ import { architectureOf, buildModel, resolveArchitecture } from "../model/archit
 import type { AttentionUnet } from "../model/attentionUnet/attentionUnet";
 import { ContextUnet } from "../model/contextUnet";
 import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
+import { TextContextUnet } from "../text/textContextUnet";
 import { resolveTrainConfig } from "./config";
 import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
@@ -104,8 +105,8 @@ export interface LoadedModel<M extends TrainableNoiseModel = ContextUnet> {
   weightsLabel: string;
 }
 
-/** A checkpoint's model of either architecture: narrow on `model instanceof ...` or `manifest.architecture.name`. */
-export type LoadedNoiseModel = LoadedModel<ContextUnet> | LoadedModel<AttentionUnet>;
+/** A checkpoint's model of any architecture: narrow on `model instanceof ...` or `manifest.architecture.name`. */
+export type LoadedNoiseModel = LoadedModel<ContextUnet> | LoadedModel<AttentionUnet> | LoadedModel<TextContextUnet>;
 
 /**
  * A model from a single .pth / .pt / .safetensors file (src/lib/interop/modelFile.ts), with a
@@ -136,7 +137,7 @@ function loadFromModelFile(path: string, choice: WeightChoice): LoadedModel {
 }
 
 /**
- * Builds the network a checkpoint's manifest names (ContextUnet or AttentionUnet, with its config)
+ * Builds the network a checkpoint's manifest names (ContextUnet, AttentionUnet or TextContextUnet, with its config)
  * and loads the weights `options.weights` asks for (default "auto": the EMA weights when the
  * checkpoint has them); returns it with its manifest and training schedule. The caller owns the
  * model. An architecture name this library does not know fails naming it and the manifest.
@@ -161,8 +162,10 @@ export function loadNoiseModel(dir: string, options: { weights?: WeightChoice } 
   const decay = contents.manifest.training?.config.emaDecay;
   const weightsLabel = weights === "ema" ? `EMA weights${decay ? ` (decay ${decay})` : ""}` : contents.ema ? "raw weights (the checkpoint also keeps an EMA)" : "raw weights (the checkpoint keeps no EMA)";
   const loaded = { manifest: contents.manifest, schedule, weights, weightsLabel } as const;
-  // Two branches, so each result carries its model's own type.
-  return model instanceof ContextUnet ? { model, ...loaded } : { model, ...loaded };
+  // One branch per architecture, so each result carries its model's own type.
+  if (model instanceof ContextUnet) return { model, ...loaded };
+  if (model instanceof TextContextUnet) return { model, ...loaded };
+  return { model, ...loaded };
 }
 
 /**
@@ -175,7 +178,7 @@ export function loadModel(dir: string, options: { weights?: WeightChoice } = {})
   if (loaded.model instanceof ContextUnet) return loaded as LoadedModel<ContextUnet>;
   loaded.model.dispose();
   throw new Error(
-    `${dir} holds an ${loaded.manifest.architecture.name}, and this needs a ContextUnet (the course's sprite model, with context); ` +
+    `${dir} holds ${/^[AEIOU]/.test(loaded.manifest.architecture.name) ? "an" : "a"} ${loaded.manifest.architecture.name}, and this needs a ContextUnet (the course's sprite model, with context); ` +
       "sample it with `npm run sample`, measure it with `npm run set-frechet -- --checkpoint DIR`, or load it with loadNoiseModel.",
   );
 }

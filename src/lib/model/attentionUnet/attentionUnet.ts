@@ -1,11 +1,11 @@
 /**
- * An unconditional eps-prediction UNet with self-attention at every block, for DDPM from scratch
+ * An unconditional eps-prediction UNet with self-attention in its blocks, for DDPM from scratch
  * at any image size its downsampling divides (Ho et al. 2020, appendix B; the layout of
  * explainingai-code/DDPM-Pytorch's Unet). With widths [C1..Cn] and mid widths [M1..Mm]:
  *
  *   t / T -> sinusoids -> time MLP                                  [N, timeEmbeddingSize]
  *   x [N, S, S, channels] -> conv_in (3x3)                          [N, S, S, C1]
- *   downs.i  (i = 0..n-2): C(i+1) -> C(i+2), halving S when downsample[i]; its input is kept as a skip
+ *   downs.i  (i = 0..n-2): C(i+1) -> C(i+2), halving S when downsample[i], attending when attention[i]; its input is kept as a skip
  *   mids.i   (i = 0..m-2): M(i+1) -> M(i+2) at the bottom resolution
  *   ups.u    (u = 0..n-2, deepest first, i = n-2-u): concat(upsampled x, skip i) 2 C(i+1) -> C(i) (C(0) = finalChannels)
  *   out: GroupNorm -> SiLU -> conv_out (3x3)                       [N, S, S, channels] = eps
@@ -26,11 +26,11 @@ import { ParameterizedNetwork } from "../parameterizedNetwork";
 export function blockShapes(c: AttentionUnetConfig): { downs: UnetBlockShape[]; mids: UnetBlockShape[]; ups: UnetBlockShape[] } {
   const down = c.downChannels;
   const timeSize = c.timeEmbeddingSize;
-  const downs = c.downsample.map((resample, i) => ({ cin: down[i], cout: down[i + 1], layers: c.downLayers, timeSize, resample }));
-  const mids = c.midChannels.slice(1).map((cout, i) => ({ cin: c.midChannels[i], cout, layers: c.midLayers, timeSize, resample: false }));
+  const downs = c.downsample.map((resample, i) => ({ cin: down[i], cout: down[i + 1], layers: c.downLayers, timeSize, resample, attends: c.attention[i] }));
+  const mids = c.midChannels.slice(1).map((cout, i) => ({ cin: c.midChannels[i], cout, layers: c.midLayers, timeSize, resample: false, attends: true }));
   const ups = downs.map((_, u) => {
     const i = downs.length - 1 - u;
-    return { cin: 2 * down[i], cout: i > 0 ? down[i - 1] : c.finalChannels, layers: c.upLayers, timeSize, resample: c.downsample[i] };
+    return { cin: 2 * down[i], cout: i > 0 ? down[i - 1] : c.finalChannels, layers: c.upLayers, timeSize, resample: c.downsample[i], attends: c.attention[i] };
   });
   return { downs, mids, ups };
 }

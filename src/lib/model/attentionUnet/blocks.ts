@@ -3,9 +3,9 @@
  * how it applies them) under PyTorch module paths, so `downs.0.resnets.1.conv2.weight` names the
  * same tensor here and in bench/attention_unet_torch.py.
  *
- *   down block  [ResNet -> attention] x downLayers, then a strided conv when it downsamples
+ *   down block  [ResNet -> attention (when it attends)] x downLayers, then a strided conv when it downsamples
  *   mid block   ResNet, then [attention -> ResNet] x midLayers, at constant resolution
- *   up block    ConvTranspose when it upsamples, concat with the skip, [ResNet -> attention] x upLayers
+ *   up block    ConvTranspose when it upsamples, concat with the skip, [ResNet -> attention (as its down block)] x upLayers
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ParameterSpec, ParameterStore } from "../parameters";
@@ -22,13 +22,15 @@ export interface UnetBlockContext {
   timeActivated: tf.Tensor2D;
 }
 
-/** A block's shape: widths in and out, ResNet(+attention) layers, and whether it resamples. */
+/** A block's shape: widths in and out, ResNet(+attention) layers, whether they attend, and whether it resamples. */
 export interface UnetBlockShape {
   cin: number;
   cout: number;
   layers: number;
   timeSize: number;
   resample: boolean;
+  /** Down and up blocks: a self-attention after each ResNet (mid blocks always attend). */
+  attends: boolean;
 }
 
 function resnet(ctx: UnetBlockContext, key: string, x: tf.Tensor4D): tf.Tensor4D {
@@ -39,17 +41,20 @@ function attention(ctx: UnetBlockContext, key: string, x: tf.Tensor4D): tf.Tenso
   return applyAttentionBlock(ctx.p, key, x, ctx.attentionHeads, ctx.normGroups);
 }
 
-/** `layers` ResNet + attention pairs, the first ResNet taking cin. */
-function pairSpecs(key: string, { cin, cout, layers, timeSize }: UnetBlockShape): ParameterSpec[] {
+/** `layers` ResNet (+ attention when the block attends) pairs, the first ResNet taking cin. */
+function pairSpecs(key: string, { cin, cout, layers, timeSize, attends }: UnetBlockShape): ParameterSpec[] {
   return Array.from({ length: layers }, (_, j) => [
     ...resnetSpecs(`${key}.resnets.${j}`, j === 0 ? cin : cout, cout, timeSize),
-    ...attentionBlockSpecs(`${key}.attentions.${j}`, cout),
+    ...(attends ? attentionBlockSpecs(`${key}.attentions.${j}`, cout) : []),
   ]).flat();
 }
 
-function applyPairs(ctx: UnetBlockContext, key: string, x: tf.Tensor4D, layers: number): tf.Tensor4D {
+function applyPairs(ctx: UnetBlockContext, key: string, x: tf.Tensor4D, { layers, attends }: UnetBlockShape): tf.Tensor4D {
   let h = x;
-  for (let j = 0; j < layers; j++) h = attention(ctx, `${key}.attentions.${j}`, resnet(ctx, `${key}.resnets.${j}`, h));
+  for (let j = 0; j < layers; j++) {
+    h = resnet(ctx, `${key}.resnets.${j}`, h);
+    if (attends) h = attention(ctx, `${key}.attentions.${j}`, h);
+  }
   return h;
 }
 
@@ -61,7 +66,7 @@ export function downBlockSpecs(key: string, shape: UnetBlockShape): ParameterSpe
 
 export function applyDownBlock(ctx: UnetBlockContext, key: string, x: tf.Tensor4D, shape: UnetBlockShape): tf.Tensor4D {
   return tf.tidy(() => {
-    const h = applyPairs(ctx, key, x, shape.layers);
+    const h = applyPairs(ctx, key, x, shape);
     return shape.resample ? applyDownsample(ctx.p, `${key}.downsample`, h) : h;
   });
 }
@@ -94,6 +99,6 @@ export function upBlockSpecs(key: string, shape: UnetBlockShape): ParameterSpec[
 export function applyUpBlock(ctx: UnetBlockContext, key: string, x: tf.Tensor4D, skip: tf.Tensor4D, shape: UnetBlockShape): tf.Tensor4D {
   return tf.tidy(() => {
     const up = shape.resample ? applyUpsample(ctx.p, `${key}.upsample`, x) : x;
-    return applyPairs(ctx, key, tf.concat([up, skip], 3), shape.layers);
+    return applyPairs(ctx, key, tf.concat([up, skip], 3), shape);
   });
 }

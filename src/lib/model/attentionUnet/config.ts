@@ -18,6 +18,12 @@ export interface AttentionUnetConfig {
   midChannels: number[];
   /** One flag per down block: does it halve H and W (strided conv) at its end? Up blocks mirror it. */
   downsample: boolean[];
+  /**
+   * One flag per down block: does a self-attention follow each of its ResNets? The up block that
+   * mirrors it follows it; the mid blocks always attend. The reference attends everywhere; DDPM
+   * (Ho et al. 2020, appendix B) only at 16x16, since an L x L score matrix costs L^2 = (H W)^2.
+   */
+  attention: boolean[];
   /** Size of the sinusoidal time embedding and of the MLP after it; even (sin and cos halves). */
   timeEmbeddingSize: number;
   /** ResNet + attention pairs per down block. */
@@ -41,6 +47,7 @@ export const REFERENCE_ATTENTION_UNET_CONFIG: Readonly<AttentionUnetConfig> = Ob
   downChannels: [32, 64, 128, 256],
   midChannels: [256, 256, 128],
   downsample: [true, true, false],
+  attention: [true, true, true],
   timeEmbeddingSize: 128,
   downLayers: 2,
   midLayers: 2,
@@ -85,6 +92,9 @@ export function attentionUnetConfigProblem(config: AttentionUnetConfig): ConfigP
   if (config.downsample.length !== down.length - 1) {
     return { key: "downsample", message: `needs one flag per down block: ${down.length - 1} for ${down.length} downChannels, got ${config.downsample.length}.` };
   }
+  if (!Array.isArray(config.attention) || config.attention.length !== down.length - 1) {
+    return { key: "attention", message: `needs one flag per down block: ${down.length - 1} for ${down.length} downChannels, got ${Array.isArray(config.attention) ? config.attention.length : config.attention}.` };
+  }
   if (mid[0] !== down[down.length - 1]) {
     return { key: "midChannels[0]", message: `must equal the last down width downChannels[${down.length - 1}] = ${down[down.length - 1]} (the mid blocks take the down path's output), got ${mid[0]}.` };
   }
@@ -115,5 +125,21 @@ export function attentionUnetConfigProblem(config: AttentionUnetConfig): ConfigP
 export function checkAttentionUnetConfig(config: AttentionUnetConfig): Readonly<AttentionUnetConfig> {
   const problem = attentionUnetConfigProblem(config);
   if (problem) throw new Error(`AttentionUnet: ${problem.key}: ${problem.message}`);
-  return Object.freeze({ ...config, downChannels: [...config.downChannels], midChannels: [...config.midChannels], downsample: [...config.downsample] });
+  return Object.freeze({
+    ...config,
+    downChannels: [...config.downChannels],
+    midChannels: [...config.midChannels],
+    downsample: [...config.downsample],
+    attention: [...config.attention],
+  });
+}
+
+/**
+ * `config` with the attention flags a record made before they existed leaves out: such a network
+ * attends in every block (what every AttentionUnet did then), so old checkpoints and config files
+ * keep building the network they were trained as.
+ */
+export function withAttentionEverywhere<C extends { downChannels: number[]; attention?: boolean[] }>(config: C): C & { attention: boolean[] } {
+  const downBlocks = Array.isArray(config.downChannels) ? Math.max(config.downChannels.length - 1, 0) : 0;
+  return { ...config, attention: config.attention ?? Array.from({ length: downBlocks }, () => true) };
 }
