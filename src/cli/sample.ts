@@ -23,6 +23,7 @@ import { AttentionUnet } from "../lib/model/attentionUnet/attentionUnet";
 import { type LoadedModel, type LoadedNoiseModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import type { ContextUnet } from "../lib/model/contextUnet";
 import { TextContextUnet } from "../lib/text/textContextUnet";
+import { tokenizeWords } from "../lib/text/tokenizer";
 import { checkOutputFile, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
@@ -46,8 +47,8 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
                    | a vector, e.g. 1,0,0.6,0,0 (with --vector), used for every sprite
   --vector         read --context as one context vector rather than a list of classes
   --prompt TEXT    text-conditioned checkpoints: a caption to draw, e.g. --prompt "a red potion"; repeat
-                   it for more (each prompt n / prompts sprites in turn, a grid row each by default);
-                   without it such a model draws from the empty caption (unconditional)
+                   it for more: the n sprites are shared out among the prompts in turn, one grid row
+                   per prompt by default; without it such a model draws from the empty caption
   --allow-unknown  leave the words a text model does not know out of --prompt, with a warning
                    (default: such a word is an error that lists the words it knows)
   --guidance W     classifier-free guidance weight w >= 0 (context and text models, with --context or
@@ -104,7 +105,7 @@ export function promptsFor(prompts: readonly string[], n: number): string[] {
 }
 
 /** The rules of the options that condition sampling (--context, --prompt, guidance), checked before loading anything. */
-function checkConditioningOptions(a: Record<"context" | "vector" | "prompt" | "allow-unknown" | "guidance" | "classifier-guidance" | "guidance-classifier", string | boolean | string[] | undefined>): void {
+function checkConditioningOptions(a: Partial<Record<"context" | "vector" | "prompt" | "allow-unknown" | "guidance" | "classifier-guidance" | "guidance-classifier", string | boolean | string[]>>): void {
   if (a.prompt !== undefined && a.context !== undefined) {
     throw new Error("--prompt gives a text-conditioned model its captions and --context a class model its classes: choose one (the checkpoint decides which it takes).");
   }
@@ -215,6 +216,7 @@ function guidanceFor(a: SampleArgs, loaded: LoadedModel<ContextUnet>): GuidanceC
 function checkUnconditionalOptions(a: SampleArgs, loaded: LoadedModel<AttentionUnet>): void {
   const given = [
     ...(a.context !== "none" ? ["--context"] : []),
+    ...(a.prompts.length > 0 ? ["--prompt"] : []),
     ...(a.guidance > 0 ? ["--guidance"] : []),
     ...(a.classifierGuidance > 0 ? ["--classifier-guidance"] : []),
   ];
@@ -224,16 +226,59 @@ function checkUnconditionalOptions(a: SampleArgs, loaded: LoadedModel<AttentionU
   }
 }
 
-/** The context and guidance the options ask for, checked against the model (the caller disposes both). */
-function conditioningFor(a: SampleArgs, loaded: LoadedNoiseModel): { context: tf.Tensor2D | null; guidance: ReturnType<typeof guidanceFor> } {
+/** What a text-conditioned model is given: the --prompt captions' token ids (null: the empty caption), and what to tell the user. */
+interface TextConditioning {
+  context: tf.Tensor2D | null;
+  guidance: ReturnType<typeof guidanceFor>;
+  notes: string[];
+}
+
+/**
+ * The captions of a text-conditioned model: --prompt as token ids, one row per sprite (promptsFor),
+ * and classifier-free guidance toward them; refuses --context (classes). An unknown word fails
+ * with the tokenizer's message, unless --allow-unknown leaves it out (the encoder ignores <unk>).
+ */
+function textConditioning(a: SampleArgs, loaded: LoadedModel<TextContextUnet>): TextConditioning {
+  const { model } = loaded;
+  if (a.context !== "none") {
+    throw new Error(
+      `${a.checkpoint} holds a text-conditioned model (TextContextUnet), which takes captions, not classes: drop --context ${a.context} and ` +
+        'give what to draw with --prompt, e.g. --prompt "a red potion" (repeat it for more rows).',
+    );
+  }
+  const guidance = { guidance: a.guidance, dispose: () => undefined };
+  if (a.prompts.length === 0) return { context: null, guidance, notes: ["no --prompt: drawing from the empty caption (unconditional)"] };
+  const notes: string[] = [];
+  for (const prompt of a.prompts) {
+    const unknown = model.tokenizer.unknownWords(prompt);
+    if (unknown.length === 0 || !a.allowUnknown) continue;
+    const known = tokenizeWords(prompt).filter((word) => !unknown.includes(word));
+    notes.push(
+      `warning: --allow-unknown leaves ${unknown.map((w) => `"${w}"`).join(", ")} out of "${prompt}": ` +
+        (known.length > 0 ? `the model reads "${known.join(" ")}"` : "nothing is left, so it draws from the empty caption (unconditional)"),
+    );
+  }
+  try {
+    const context = model.captionContexts(promptsFor(a.prompts, a.n), { unknown: a.allowUnknown ? "unk" : "error" });
+    if (a.n % a.prompts.length === 0 && a.rows === a.prompts.length) notes.push(`rows: ${a.prompts.map((p, r) => `${r + 1} "${p}"`).join(", ")}`);
+    return { context, guidance, notes };
+  } catch (error) {
+    const hint = a.allowUnknown ? "" : " (On the command line, --allow-unknown leaves unknown words out, with a warning.)";
+    throw new Error(`--prompt: ${(error as Error).message}${hint}`);
+  }
+}
+
+/** The context and guidance the options ask for, checked against the model (the caller disposes both), and notes for the log. */
+function conditioningFor(a: SampleArgs, loaded: LoadedNoiseModel): { context: tf.Tensor2D | null; guidance: ReturnType<typeof guidanceFor>; notes: string[] } {
   if (loaded.model instanceof AttentionUnet) {
     checkUnconditionalOptions(a, loaded as LoadedModel<AttentionUnet>);
-    return { context: null, guidance: { guidance: 0, dispose: () => undefined } };
+    return { context: null, guidance: { guidance: 0, dispose: () => undefined }, notes: [] };
   }
-  if (loaded.model instanceof TextContextUnet) {
+  if (loaded.model instanceof TextContextUnet) return textConditioning(a, loaded as LoadedModel<TextContextUnet>);
+  if (a.prompts.length > 0) {
     throw new Error(
-      `${a.checkpoint} holds a text-conditioned model (TextContextUnet), which takes captions, not classes; this command cannot give it ` +
-        'a prompt yet. In code, sample it with model.captionContexts(["a red potion", ...]) as the context.',
+      `${a.checkpoint} holds a class-conditioned ContextUnet (${(loaded.model as ContextUnet).config.nContext} classes), which takes no captions: ` +
+        "drop --prompt and give classes with --context, e.g. --context each or --context hero,food (--prompt is for checkpoints of npm run train -- --text).",
     );
   }
   const contextModel = loaded as LoadedModel<ContextUnet>;
@@ -241,7 +286,7 @@ function conditioningFor(a: SampleArgs, loaded: LoadedNoiseModel): { context: tf
   try {
     // Classifier guidance steers an unconditional model by its labels alone: it gets no context.
     const steeredByClassifierOnly = a.classifierGuidance > 0 && !(loaded.manifest.training?.config.useContext ?? false);
-    return { context: steeredByClassifierOnly ? null : contextFor(a.context, a.n, a.vector, contextModel.model.config.nContext), guidance };
+    return { context: steeredByClassifierOnly ? null : contextFor(a.context, a.n, a.vector, contextModel.model.config.nContext), guidance, notes: [] };
   } catch (error) {
     guidance.dispose();
     throw error;
@@ -261,7 +306,9 @@ async function main(): Promise<void> {
   try {
     // Also checks the choice against the checkpoint's T.
     const label = samplerLabel({ ...a.choice, guidance: a.guidance, classifierGuidance: { scale: a.classifierGuidance } }, schedule);
-    ({ context, guidance } = conditioningFor(a, loaded));
+    let notes: string[];
+    ({ context, guidance, notes } = conditioningFor(a, loaded));
+    for (const note of notes) log.log(note);
     const [height, width, channels] = model.imageShape;
     const began = Date.now();
     const result = await sample(model, schedule, { count: a.n, seed: a.seed, imageShape: [height, width, channels] }, context, {

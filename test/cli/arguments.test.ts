@@ -124,7 +124,7 @@ describe("npm run sample and npm run evaluate's options", () => {
     expect(() => parseSampleArgs([...base, "--context", "each", "--guidance=-1"])).toThrow('--guidance must be a number >= 0, got "-1".');
     expect(() => parseSampleArgs([...base, "--context", "each", "--guidance", "-1"])).toThrow(/argument is ambiguous/); // node's parseArgs
     expect(() => parseSampleArgs([...base, "--context", "each", "--classifier-guidance", "x"])).toThrow('--classifier-guidance must be a number >= 0, got "x".');
-    expect(() => parseSampleArgs([...base, "--guidance", "2"])).toThrow("--guidance needs --context: classifier-free guidance steers toward a context, e.g. --context each.");
+    expect(() => parseSampleArgs([...base, "--guidance", "2"])).toThrow("--guidance needs --context or --prompt: classifier-free guidance steers toward a context, e.g. --context each (a class model)");
     expect(() => parseSampleArgs([...base, "--classifier-guidance", "2"])).toThrow(/--classifier-guidance needs --context: it steers each sprite to its --context class/);
     expect(() => parseSampleArgs([...base, "--classifier-guidance", "2", "--context", "1,0,0,0,0", "--vector"])).toThrow(/give --context as classes \(e\.g\. each, 0,1 or hero,food\), not a --vector/);
     expect(() => parseSampleArgs([...base, "--classifier-guidance", "2", "--context", "none"])).toThrow(/give --context as classes .*not "none"/);

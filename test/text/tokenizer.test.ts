@@ -70,6 +70,9 @@ describe("WordTokenizer", () => {
     expect(tokenizer.decode(tokenizer.encode("a red dragon", 4, { unknown: "unk" }))).toBe("a red <unk>");
     // Across a batch: every caption's unknown words, each once.
     expect(() => tokenizer.encodeBatch(["a red slime", "a blue slime", "a blue cat"], 4)).toThrow(/unknown words "blue", "cat":/);
+    // The same words, without encoding: what a command warns about before reading them as <unk>.
+    expect(tokenizer.unknownWords("A red Dragon with a lance, a dragon!")).toEqual(["dragon", "lance"]);
+    expect(tokenizer.unknownWords("a red slime")).toEqual([]);
   });
 
   it("rejects a caption longer than maxTokens, saying the limit, with any unknown words in the same message", () => {

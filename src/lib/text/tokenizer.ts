@@ -124,7 +124,8 @@ export class WordTokenizer {
       problems.push(
         `unknown word${unknown.size > 1 ? "s" : ""} ${[...unknown].map((w) => `"${w}"`).join(", ")}: the model knows only its captions' ` +
           `${this.words.length} words (${this.words.join(", ")}). Rephrase with those, encode with { unknown: "unk" } to read ` +
-          "the others as <unk>, or teach the model a new word by textual inversion (it learns that word's embedding)",
+          "the others as <unk> (which the caption encoder leaves out: the prompt then means its known words), " +
+          "or teach the model a new word by textual inversion (it learns that word's embedding)",
       );
     }
     if (tooLong.length > 0) problems.push(`${tooLong.join(", ")}; the model reads at most ${maxTokens} (maxTokens): shorten ${tooLong.length > 1 ? "them" : "it"}`);
