@@ -43,6 +43,7 @@ export { SPRITE_CAPTIONS_FILE, SPRITE_CAPTIONS_FORMAT, encodeSpriteCaptions, loa
 export { captionVocabulary, captionWords, possibleCaptionWords, spriteCaptions, SPRITE_KINDS } from "./sprites/captions";
 export { COLOUR_NAMES, COLOUR_REFERENCES, colourName } from "./sprites/colourNames";
 export { SPRITE_PARTS, type Direction, type Facing, type SpriteAttributes, type SpriteFamily, type SpritePart } from "./sprites/traits";
+export { HELD_OUT_FORMAT, HELD_OUT_KINDS, heldOutRecord, heldOutSprites, type HeldOutKind, type HeldOutRecord, type HeldOutSprites } from "./sprites/heldOut";
 export { SPRITE_BYTES, SPRITE_GENERATOR_VERSION, generateSpriteSet, type SpriteSet, type SpriteSetOptions } from "./sprites/generate";
 export { COURSE_BASE_COUNT, COURSE_CLASS_PERMILLE, COURSE_VARIANTS_PER_BASE, SPRITE_CLASS_NAMES, balancedClassCounts } from "./sprites/classes";
 export {
