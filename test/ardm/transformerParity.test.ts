@@ -7,9 +7,7 @@
  * torch (or ../shared), only the parity block is skipped; the model's own checks always run.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderAgnosticLoss } from "../../src/lib/ardm/loss";
@@ -20,8 +18,8 @@ import { toTorchLayout } from "../../src/lib/model/torchLayout";
 import { useFastestBackend, useTestBackend } from "../helpers/backends";
 import { relativeError } from "../helpers/relativeError";
 import { torchUnavailable } from "../helpers/torchReference";
+import { TWIN_ENV, TWIN_PYTHON, runTwinDump } from "../helpers/twinDump";
 
-const PYTHON = "/usr/bin/python3";
 const TWIN = resolve(__dirname, "../../bench/ardm_torch.py");
 const unavailable = torchUnavailable();
 if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
@@ -56,7 +54,6 @@ function tinyBatch(seed: number): { x: tf.Tensor2D; mask: tf.Tensor2D } {
   return { x: tf.tensor2d(values, [GIVEN.length, D], "int32"), mask: givenMask(orders, GIVEN, D) };
 }
 
-const twinEnv = { ...process.env, OMP_NUM_THREADS: "1" };
 
 describe("ArdmTransformer on its own", () => {
   beforeAll(async () => {
@@ -152,25 +149,8 @@ describe.skipIf(unavailable !== null)(`ArdmTransformer matches its PyTorch twin 
     model.setWeights(weights);
     ({ x, mask } = tinyBatch(11));
 
-    const dir = mkdtempSync(join(tmpdir(), "ardm-parity-"));
-    try {
-      writeFileSync(join(dir, "config.json"), JSON.stringify(TINY));
-      const torchWeights = Object.fromEntries(
-        Object.entries(weights).map(([key, w]) => [key, { data: Array.from(toTorchLayout(model.parameters.spec(key).kind, w.shape, w.data)) }]),
-      );
-      writeFileSync(join(dir, "weights.json"), JSON.stringify(torchWeights));
-      writeFileSync(join(dir, "inputs.json"), JSON.stringify({ x: Array.from(x.dataSync()), mask: Array.from(mask.dataSync()) }));
-      const run = (dtype: string) => {
-        const out = join(dir, `io-${dtype}.json`);
-        const args = [TWIN, "dump", "--config", join(dir, "config.json"), "--weights", join(dir, "weights.json"), "--inputs", join(dir, "inputs.json"), "--out", out, "--threads", "1", "--dtype", dtype];
-        execFileSync(PYTHON, args, { stdio: ["ignore", "ignore", "pipe"], env: twinEnv });
-        return JSON.parse(readFileSync(out, "utf8")) as TwinIo;
-      };
-      io = run("float32");
-      io64 = run("float64");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const inputs = { x: Array.from(x.dataSync()), mask: Array.from(mask.dataSync()) };
+    ({ float32: io, float64: io64 } = runTwinDump<TwinIo>(TWIN, model.parameters, weights, JSON.stringify(TINY), inputs));
   });
 
   afterAll(() => {
@@ -180,7 +160,7 @@ describe.skipIf(unavailable !== null)(`ArdmTransformer matches its PyTorch twin 
 
   it("has the twin's parameter count, here and for the sprites", () => {
     expect(io.params).toBe(model.parameterCount);
-    const printed = execFileSync(PYTHON, [TWIN, "params"], { env: twinEnv });
+    const printed = execFileSync(TWIN_PYTHON, [TWIN, "params"], { env: TWIN_ENV });
     expect(JSON.parse(printed.toString()).params).toBe(1_023_872);
   });
 

@@ -11,9 +11,7 @@
  * also run in float64 to show what float32 itself loses: both float32 sides sit at that level.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DdpmConfig } from "../../src/lib/config/ddpmConfig";
@@ -23,8 +21,8 @@ import { permute, toTorchLayout } from "../../src/lib/model/torchLayout";
 import { useFastestBackend, useTestBackend } from "../helpers/backends";
 import { relativeError } from "../helpers/relativeError";
 import { torchUnavailable } from "../helpers/torchReference";
+import { TWIN_ENV, TWIN_PYTHON, runTwinDump } from "../helpers/twinDump";
 
-const PYTHON = "/usr/bin/python3";
 const TWIN = resolve(__dirname, "../../bench/attention_unet_torch.py");
 const unavailable = torchUnavailable();
 if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
@@ -89,26 +87,8 @@ describe.skipIf(unavailable !== null)(`AttentionUnet matches its PyTorch twin ($
     noise = tf.randomNormal(SHAPE, 0, 1, "float32", 12) as tf.Tensor4D;
     tFraction = tf.tensor1d(T_FRACTIONS);
 
-    const dir = mkdtempSync(join(tmpdir(), "attention-unet-parity-"));
-    try {
-      writeFileSync(join(dir, "config.json"), formatDdpmConfig(FILE));
-      const torchWeights = Object.fromEntries(
-        Object.entries(weights).map(([key, w]) => [key, { data: Array.from(toTorchLayout(model.parameters.spec(key).kind, w.shape, w.data)) }]),
-      );
-      writeFileSync(join(dir, "weights.json"), JSON.stringify(torchWeights));
-      const inputs = { x: Array.from(toTorchOrder(x)), noise: Array.from(toTorchOrder(noise)), t_fraction: T_FRACTIONS };
-      writeFileSync(join(dir, "inputs.json"), JSON.stringify(inputs));
-      const run = (dtype: string) => {
-        const out = join(dir, `io-${dtype}.json`);
-        const args = [TWIN, "dump", "--config", join(dir, "config.json"), "--weights", join(dir, "weights.json"), "--inputs", join(dir, "inputs.json"), "--out", out, "--threads", "1", "--dtype", dtype];
-        execFileSync(PYTHON, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
-        return JSON.parse(readFileSync(out, "utf8")) as TwinIo;
-      };
-      io = run("float32");
-      io64 = run("float64");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const inputs = { x: Array.from(toTorchOrder(x)), noise: Array.from(toTorchOrder(noise)), t_fraction: T_FRACTIONS };
+    ({ float32: io, float64: io64 } = runTwinDump<TwinIo>(TWIN, model.parameters, weights, formatDdpmConfig(FILE), inputs));
   });
 
   afterAll(() => {
@@ -120,7 +100,7 @@ describe.skipIf(unavailable !== null)(`AttentionUnet matches its PyTorch twin ($
     expect(model.parameterCount).toBe(53_155);
     expect(io.params).toBe(model.parameterCount);
     for (const [file, count] of [["mnist.json", 1_122_929], ["mnist-attention-everywhere.json", 292_449], ["textures.json", 1_123_795], ["mnist-full.json", 9_865_729]] as const) {
-      const printed = execFileSync(PYTHON, [TWIN, "params", "--config", resolve(__dirname, "../../configs", file)], { env: { ...process.env, OMP_NUM_THREADS: "1" } });
+      const printed = execFileSync(TWIN_PYTHON, [TWIN, "params", "--config", resolve(__dirname, "../../configs", file)], { env: TWIN_ENV });
       expect(JSON.parse(printed.toString()).params, file).toBe(count);
     }
   });

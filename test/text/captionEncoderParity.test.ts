@@ -8,10 +8,7 @@
  * The measure is max |ours - twin| / max |twin| per tensor (../model/attentionUnetParity.test.ts
  * says why); the twin also runs in float64 to show what float32 itself loses.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toTorchLayout } from "../../src/lib/model/torchLayout";
@@ -20,8 +17,8 @@ import { WordTokenizer } from "../../src/lib/text/tokenizer";
 import { useTestBackend } from "../helpers/backends";
 import { relativeError } from "../helpers/relativeError";
 import { torchUnavailable } from "../helpers/torchReference";
+import { runTwinDump } from "../helpers/twinDump";
 
-const PYTHON = "/usr/bin/python3";
 const TWIN = resolve(__dirname, "../../bench/caption_encoder_torch.py");
 const unavailable = torchUnavailable();
 if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
@@ -58,25 +55,8 @@ describe.skipIf(unavailable !== null)(`CaptionEncoder matches its PyTorch twin (
     ids = tf.tensor2d(Float32Array.from(tokenIds), [CAPTIONS.length, CONFIG.maxTokens]);
     target = tf.randomNormal([CAPTIONS.length, CONFIG.contextSize], 0, 1, "float32", 11) as tf.Tensor2D;
 
-    const dir = mkdtempSync(join(tmpdir(), "caption-encoder-parity-"));
-    try {
-      writeFileSync(join(dir, "config.json"), JSON.stringify(CONFIG));
-      const torchWeights = Object.fromEntries(
-        Object.entries(weights).map(([key, w]) => [key, { data: Array.from(toTorchLayout(encoder.parameters.spec(key).kind, w.shape, w.data)) }]),
-      );
-      writeFileSync(join(dir, "weights.json"), JSON.stringify(torchWeights));
-      writeFileSync(join(dir, "inputs.json"), JSON.stringify({ token_ids: ids.arraySync(), target: Array.from(target.dataSync()) }));
-      const run = (dtype: string) => {
-        const out = join(dir, `io-${dtype}.json`);
-        const args = [TWIN, "dump", "--config", join(dir, "config.json"), "--weights", join(dir, "weights.json"), "--inputs", join(dir, "inputs.json"), "--out", out, "--threads", "1", "--dtype", dtype];
-        execFileSync(PYTHON, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
-        return JSON.parse(readFileSync(out, "utf8")) as TwinIo;
-      };
-      io = run("float32");
-      io64 = run("float64");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const inputs = { token_ids: ids.arraySync(), target: Array.from(target.dataSync()) };
+    ({ float32: io, float64: io64 } = runTwinDump<TwinIo>(TWIN, encoder.parameters, weights, JSON.stringify(CONFIG), inputs));
   });
 
   afterAll(() => {
