@@ -170,9 +170,9 @@ describe("Trainer", () => {
     for (const disposable of [trainer, trainer.model, auto.model, raw.model, plain, model, fallback.model]) disposable.dispose();
   });
 
-  it("draws its sample grids from the EMA weights and puts the trained weights back", async () => {
+  it("draws its sample grids from the EMA weights, a row of 8 per class, and puts the trained weights back", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ckpt-grid-"));
-    const trainer = new Trainer(new ContextUnet(SMALL), tinyData(), { epochs: 1, batchSize: 8, emaDecay: 0.9, sampleEvery: 1 });
+    const trainer = new Trainer(new ContextUnet(SMALL), tinyData(), { epochs: 1, batchSize: 8, emaDecay: 0.9, sampleEvery: 1, useContext: true });
     let grid: number[] = [];
     let trainedAtGrid: string[] = [];
     await trainer.run({ onSamples: async (_epoch, samples) => {
@@ -183,10 +183,10 @@ describe("Trainer", () => {
     const averaged = loadModel(dir, { weights: "ema" });
     const raw = loadModel(dir, { weights: "raw" });
     expect(trainedAtGrid).toEqual(await weightBytes(raw.model));
-    // The trainer's grid, drawn again by hand: its seed's fixed noise, 8 sprites per class.
+    // The trainer's grid, drawn again by hand: its seed's fixed noise, 8 sprites per class, class r in row r.
     const draw = async (model: ContextUnet) => {
       const classes = model.config.nContext;
-      const context = trainer.config.useContext ? (tf.oneHot(tf.tensor1d(Array.from({ length: 8 * classes }, (_, i) => i % classes), "int32"), classes) as tf.Tensor2D) : null;
+      const context = trainer.config.useContext ? (tf.oneHot(tf.tensor1d(Array.from({ length: 8 * classes }, (_, i) => Math.floor(i / 8)), "int32"), classes) as tf.Tensor2D) : null;
       const count = context ? 8 * classes : 32;
       const { samples } = await sampleDdim(model, courseSchedule, { count, seed: deriveSeed(trainer.config.seed, 0x5a3b) }, context, { steps: 25, saveFrame: () => false });
       const values = Array.from(samples.dataSync());

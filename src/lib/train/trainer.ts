@@ -59,8 +59,8 @@ export interface TrainHooks<M extends TrainableNoiseModel = TrainableNoiseModel>
   shouldStop?: () => boolean;
   /**
    * Every config.sampleEvery epochs: DDIM-25 samples [N, H, W, C] (the model's image shape) from
-   * fixed noise (8 per class with context, else 32; with the data's sampleGridRows, 8 per row, row
-   * by row), so grids from different epochs compare like for like; drawn with the EMA weights when
+   * fixed noise (8 per class with context, a row per class; else 32; with the data's
+   * sampleGridRows, 8 per row, row by row), so grids from different epochs compare like for like; drawn with the EMA weights when
    * the run keeps an average (what the commands load by default). `rowTitles`: the titles of the
    * data's sampleGridRows, one per row of 8 samples in order, or null for the other grids.
    * The trainer disposes `samples` after the hook returns.
@@ -218,11 +218,14 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
     }
   }
 
-  /** The grid's contexts [count, contextSize]: each sampleGridRows row 8 times in turn, else the classes one-hot in turn; the caller owns it. */
+  /**
+   * The grid's contexts [count, contextSize], a row of 8 per context: each sampleGridRows row, else
+   * each class one-hot (row r = class r, as the grid is drawn 8 to a row); the caller owns it.
+   */
   private sampleGridContexts(): tf.Tensor2D {
     const size = this.model.contextSize;
     const rows = this.data.sampleGridRows;
-    if (!rows) return oneHotContexts(Array.from({ length: SAMPLE_GRID_COLUMNS * size }, (_, i) => i % size), size);
+    if (!rows) return oneHotContexts(Array.from({ length: SAMPLE_GRID_COLUMNS * size }, (_, i) => Math.floor(i / SAMPLE_GRID_COLUMNS)), size);
     const values = new Float32Array(rows.length * SAMPLE_GRID_COLUMNS * size);
     rows.forEach((row, r) => {
       for (let c = 0; c < SAMPLE_GRID_COLUMNS; c++) values.set(row.context, (r * SAMPLE_GRID_COLUMNS + c) * size);
