@@ -3,22 +3,13 @@
  * option that needs --set, a classifier of other images and a checkpoint of the sprites fail in
  * seconds with a message that says what to do.
  */
-import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCommand } from "../helpers/runCommand";
 
 const ROOT = resolve(__dirname, "..", "..");
 
-/** Runs `npm run <command> -- args` the way npm does (tsx), one TensorFlow thread. */
-function run(command: string, args: string[]): { status: number | null; stderr: string } {
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "src", "cli", `${command}.ts`), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...process.env, TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" },
-  });
-  return { status: result.status, stderr: result.stderr };
-}
+const run = (command: string, args: string[]) => runCommand(command, args, 60_000);
 
 describe("the 28x28 sets' classifier commands fail before any work", () => {
   const refusals: Array<[string, string[], string]> = [

@@ -5,11 +5,11 @@
  * draws prompts with every sampler and with guidance; unknown words fail or are left out on
  * request; the flags that do not fit the run or the checkpoint fail with what to use instead.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../helpers/runCommand";
 import { SPRITE_CAPTIONS_FILE, loadSpriteCaptions } from "../../src/lib/data/spriteCaptions";
 import { SPRITE_IMAGES_FILE, SPRITE_LABELS_FILE, writeSpriteSet } from "../../src/lib/data/spriteFiles";
 import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
@@ -27,16 +27,7 @@ beforeAll(() => {
   writeSpriteSet(SET, generateSpriteSet({ seed: 1, count: 24, variantsPerBase: 4 }));
 });
 
-/** Runs `npm run <command> -- args` the way npm does (tsx), one TensorFlow thread. */
-function run(command: string, args: string[]): { status: number | null; stderr: string } {
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "src", "cli", `${command}.ts`), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 90_000,
-    env: { ...process.env, TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" },
-  });
-  return { status: result.status, stderr: result.stderr };
-}
+const run = (command: string, args: string[]) => runCommand(command, args);
 
 /** PNG width and height from its IHDR chunk. */
 const pngSize = (file: string) => {

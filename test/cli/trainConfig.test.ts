@@ -4,11 +4,11 @@
  * epoch into a checkpoint that records the attention UNet and the whole config, resumes, and
  * samples to grey PNG grids (and a GIF) with DDIM and DDPM; a flag the config already decides fails in seconds.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCommand } from "../helpers/runCommand";
 import { writeNpy } from "../../src/lib/data/npy";
 import type { CheckpointManifest } from "../../src/lib/train/checkpoint";
 
@@ -16,16 +16,7 @@ const ROOT = resolve(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "cli-train-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `npm run <command> -- args` the way npm does (tsx), one TensorFlow thread. */
-function run(command: string, args: string[]): { status: number | null; stderr: string } {
-  const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "src", "cli", `${command}.ts`), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 90_000,
-    env: { ...process.env, TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" },
-  });
-  return { status: result.status, stderr: result.stderr };
-}
+const run = (command: string, args: string[]) => runCommand(command, args);
 
 /** 16 grey 28x28 digits-like images (a bar per class) named as data/mnist names its training files. */
 function writeTinySet(folder: string): void {
