@@ -25,6 +25,7 @@ import { architectureOf } from "../lib/model/architecture";
 import { ContextUnet } from "../lib/model/contextUnet";
 import { CAPTION_ENCODER_DEFAULTS } from "../lib/text/captionEncoder";
 import { captionedModelOptions, captionedTrainingData } from "../lib/text/captionedData";
+import { HELD_OUT_PAIRS, type HeldOutPair, heldOutPairs } from "../lib/text/heldOutPrompts";
 import { TextContextUnet } from "../lib/text/textContextUnet";
 import type { TrainableNoiseModel } from "../lib/model/trainableNoiseModel";
 import { LOSS_KINDS, type TrainConfig, VARIANCE_KINDS, resolveTrainConfig } from "../lib/train/config";
@@ -77,6 +78,9 @@ const USAGE = `Usage: npm run train -- --out DIR [options]
                        of ${CAPTION_ENCODER_DEFAULTS.embeddingWidth}, averaged, through an MLP (hidden ${CAPTION_ENCODER_DEFAULTS.hiddenWidth}) to a context vector of ${CAPTION_ENCODER_DEFAULTS.contextSize};
                        the course's UNet. --sample-every K draws 8 sprites per prompt, a prompt per class
                        (the first caption of its first sprite), its prompts in DIR/samples/epoch-NN.txt
+  --hold-out N         with --text: leave out the images of N kind-and-colour pairs (default ${HELD_OUT_PAIRS}, 0 for none),
+                       drawn by --seed, one per kind, so that their prompts ("a red potion") measure what the
+                       model composes from words it learnt apart; the checkpoint records them (data.heldOut)
   --sprites DIR        with --text: the captioned sprite set's folder (default ${relative(PROJECT_ROOT, DEFAULT_SPRITE_DIR)})
 Two trainings on a 2-core machine: run them at once with TF_NUM_INTRAOP_THREADS=1 each (environment.md).`;
 
@@ -95,8 +99,9 @@ function configOption(values: Partial<Record<"config" | (typeof SET_BY_CONFIG)[n
 }
 
 /** --text's rules: it takes captions from --sprites DIR, so neither class labels (--context) nor --images/--labels. */
-function checkTextOptions(values: Partial<Record<"text" | "sprites" | "context" | "images" | "labels", string | boolean>>): void {
+function checkTextOptions(values: Partial<Record<"text" | "sprites" | "hold-out" | "context" | "images" | "labels", string | boolean>>): void {
   requirePartner(values, "sprites", "text", "it names the captioned sprite set --text trains on (without --text, --images FILE chooses the images)");
+  requirePartner(values, "hold-out", "text", "it holds kind-and-colour pairs of the captioned set out of a --text run");
   if (values.text && values.context) {
     throw new Error("--text trains on captions as the context and --context on class labels: choose one (sample a --text model with --prompt, a --context one with --context).");
   }
@@ -119,6 +124,7 @@ export function parseTrainArgs(args: string[]) {
       context: { type: "boolean" },
       text: { type: "boolean" },
       sprites: { type: "string" },
+      "hold-out": { type: "string" },
       epochs: { type: "string" },
       batch: { type: "string" },
       lr: { type: "string" },
@@ -168,6 +174,7 @@ export function parseTrainArgs(args: string[]) {
     context: values.context ?? false,
     text: values.text ?? false,
     sprites: values.sprites ?? DEFAULT_SPRITE_DIR,
+    holdOut: numberOption(values["hold-out"] ?? String(HELD_OUT_PAIRS), "hold-out", { integer: true, min: 0 })!,
     epochs: numberOption(values.epochs ?? "32", "epochs", { integer: true, min: 1 })!,
     batch: numberOption(values.batch ?? "100", "batch", { integer: true, min: 1 })!,
     lr: numberOption(values.lr ?? "1e-3", "lr", { min: 0 })!,
@@ -250,13 +257,29 @@ function textRun(args: TrainArgs): PreparedRun {
   const { config, outChannels, schedule } = spriteRecipe(args, true);
   const model = new TextContextUnet({ ...captionedModelOptions(captions), unet: { outChannels } }, args.seed);
   try {
-    const training = captionedTrainingData(dataset, captions, { tokenizer: model.tokenizer, maxTokens: model.contextSize, seed: args.seed, subset: args.subset });
+    const heldOut = heldOutOption(captions, args.holdOut, args.seed);
+    const training = captionedTrainingData(dataset, captions, { tokenizer: model.tokenizer, maxTokens: model.contextSize, seed: args.seed, subset: args.subset, heldOut });
     const source = `${relative(PROJECT_ROOT, files.images)} + ${relative(PROJECT_ROOT, join(dir, SPRITE_CAPTIONS_FILE))}`;
-    const data: DataInfo = { fingerprint: training.fingerprint, count: training.count, source };
+    const data: DataInfo = {
+      fingerprint: training.fingerprint,
+      count: training.count,
+      source,
+      ...(heldOut.length > 0 ? { heldOut: heldOut.map(({ kind, colour, prompt }) => ({ kind, colour, prompt })) } : {}),
+    };
     return { data, trainer: new Trainer(model, training, config, schedule), imageNoun: "captioned sprites" };
   } catch (error) {
     model.dispose();
     throw error;
+  }
+}
+
+/** The pairs --hold-out N leaves out of a text run (none for 0); the error says what the set allows. */
+function heldOutOption(captions: SpriteCaptions, count: number, seed: number): HeldOutPair[] {
+  if (count === 0) return [];
+  try {
+    return heldOutPairs(captions, { count, seed });
+  } catch (error) {
+    throw new Error(`--hold-out ${count}: ${(error as Error).message.replace(/; ask for fewer.*$/, "")}. Give a smaller --hold-out, or --hold-out 0 to train on every image.`);
   }
 }
 
@@ -293,6 +316,7 @@ async function main(): Promise<void> {
   const { data, trainer, imageNoun } = ddpmConfig ? configRun(ddpmConfig, args.configFile!, args) : args.text ? textRun(args) : spriteRun(args);
   const { model } = trainer;
   if (model instanceof TextContextUnet) log.log(describeTextModel(model, trainer));
+  if (data.heldOut) log.log(`held out: the images of ${data.heldOut.length} kind-and-colour pairs, ${data.heldOut.map((pair) => `"${pair.prompt}"`).join(", ")}`);
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeTraining(out, trainer, data);
     log.log(`resumed from ${out} at epoch ${trainer.position.epoch}, step ${trainer.position.globalStep}`);
@@ -355,6 +379,7 @@ function writeTrainingLog(out: string, trainer: Trainer<TrainableNoiseModel>, ba
     ...(configFile === undefined ? [] : [`- config: ${configFile} (recorded whole in the manifest)`]),
     ...(trainer.model instanceof TextContextUnet ? [`- ${describeTextModel(trainer.model, trainer)}`] : []),
     `- data: ${data.count} ${configFile === undefined ? "sprites" : "images"} (fingerprint ${data.fingerprint}), ${data.source}`,
+    ...(data.heldOut ? [`- held out (kind and main colour, never trained on): ${data.heldOut.map((pair) => `"${pair.prompt}"`).join(", ")}`] : []),
     `- recipe: ${c.epochs} epochs, batch ${c.batchSize}, Adam lr ${c.learningRate} decayed linearly per epoch, seed ${c.seed}, EMA ${c.emaDecay ?? "off"}`,
     `- objective: loss ${c.loss}, variance ${c.variance}, t ${c.timesteps}; schedule ${describeSchedule(trainer.schedule.config)}`,
     `- progress: ${trainer.position.epoch} epochs, ${trainer.position.globalStep} steps, wall time ${formatDuration(total)} of training`,

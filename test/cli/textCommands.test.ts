@@ -44,7 +44,8 @@ const gridPrompts = () => {
 
 describe("npm run train -- --text", () => {
   it("trains the text model on the captioned set, stops cleanly, and resumes to the end with a grid of prompts", () => {
-    const common = ["--text", "--sprites", SET, "--out", RUN, "--epochs", "2", "--batch", "24", "--sample-every", "2"];
+    // Six bases hold no kind-and-colour pair twice: nothing to hold out (heldOutPrompts.test.ts covers holding out).
+    const common = ["--text", "--sprites", SET, "--hold-out", "0", "--out", RUN, "--epochs", "2", "--batch", "24", "--sample-every", "2"];
     // One step of 24 sprites takes far longer than 0.12 s: the run stops after the first.
     const stopped = run("train", [...common, "--max-minutes", "0.002"]);
     expect(stopped.stderr).toContain("text model: 32 words, 16 tokens a caption, embeddings 64 -> MLP 128 -> context 32, caption dropout 0.1");
@@ -55,6 +56,7 @@ describe("npm run train -- --text", () => {
     expect(first.architecture).toMatchObject({ name: "TextContextUnet", config: { vocabulary: [...loadSpriteCaptions(SET).vocabulary], encoder: { maxTokens: 16, vocabularySize: 34 } } });
     expect(first.training).toMatchObject({ globalStep: 1, config: { useContext: true, contextDropout: 0.1, batchSize: 24, epochs: 2 } });
     expect(first.data!.source).toContain(SPRITE_CAPTIONS_FILE);
+    expect(first.data!.heldOut).toBeUndefined();
 
     const again = run("train", common);
     expect(again.status).toBe(1);
@@ -79,6 +81,12 @@ describe("npm run train -- --text", () => {
       "--text trains on a captioned sprite set, images and captions together: drop --images and give the set's folder with --sprites DIR",
     );
     expect(() => parseTrainArgs(["--sprites", SET, "--out", out])).toThrow("--sprites needs --text");
+    expect(() => parseTrainArgs(["--hold-out", "3", "--out", out])).toThrow("--hold-out needs --text");
+    expect(parseTrainArgs(["--text", "--sprites", SET, "--resume"])!.holdOut).toBe(24);
+    // The default --hold-out 24 asks this 6-base set for more pairs than it has.
+    const tooMany = run("train", ["--text", "--sprites", SET, "--out", out]);
+    expect(tooMany.stderr).toContain("--hold-out 24: heldOutPairs: only 0 kind-and-colour pairs can be held out with at least 2 bases each (asked for 24). Give a smaller --hold-out, or --hold-out 0 to train on every image.");
+    expect(tooMany.status).toBe(1);
     // --out defaults to models/text (--resume: whether a run is there already does not matter here).
     expect(parseTrainArgs(["--text", "--sprites", SET, "--resume"])).toMatchObject({ text: true, sprites: SET, out: join(ROOT, "models", "text"), context: false });
     // A set without its captions file, as the command sees it.

@@ -6,8 +6,9 @@
  *
  * Which images: the whole set, or the seeded subset `npm run train -- --subset N` trains on
  * (seededSubsetIndices, the images a class model's --subset run takes), images and captions kept
- * in pairs. An image's caption is the one it has in the whole set, so a subset run sees the same
- * pairs as the full run.
+ * in pairs, less the images of any held-out kind-and-colour pairs (./heldOutPrompts.ts). An
+ * image's caption is the one it has in the whole set, so a subset run sees the same pairs as the
+ * full run.
  *
  * The grid's prompts, by default: one per sprite class the data holds, in class order, the first
  * caption (template 1, "a brown cupcake") of the first training image of that class; so a text
@@ -20,6 +21,7 @@ import { SPRITE_CLASSES, type SpriteDataset, fingerprint, sampleTensors, subsetD
 import type { SpriteCaptions } from "../data/spriteCaptions";
 import type { SampleGridRow, TrainingData } from "../train/trainer";
 import { CAPTION_ENCODER_DEFAULTS } from "./captionEncoder";
+import { type HeldOutPair, heldOutImageMask } from "./heldOutPrompts";
 import { pickedCaptions, tokenIdRows } from "./captionLabels";
 import type { TextContextUnetOptions } from "./textContextUnet";
 import { type WordTokenizer, tokenizeWords } from "./tokenizer";
@@ -35,6 +37,8 @@ export interface CaptionedDataOptions {
   subset?: number;
   /** The sample grid's prompts, one row each (default: one per class, see the module comment). */
   gridPrompts?: readonly string[];
+  /** Kind-and-colour pairs whose images are left out (heldOutPairs; default none). */
+  heldOut?: readonly HeldOutPair[];
 }
 
 /** Training data whose labels are captions' token ids [B, maxTokens] float32; it holds no tensors. */
@@ -70,7 +74,9 @@ export function captionedTrainingData(dataset: SpriteDataset, captions: SpriteCa
     );
   }
   const { tokenizer, maxTokens, seed } = options;
-  const indices = options.subset === undefined ? null : seededSubsetIndices(dataset.count, options.subset, seed);
+  const subset = options.subset === undefined ? null : seededSubsetIndices(dataset.count, options.subset, seed);
+  const held = options.heldOut && options.heldOut.length > 0 ? heldOutImageMask(captions, options.heldOut) : null;
+  const indices = held ? Int32Array.from(subset ?? Array.from({ length: dataset.count }, (_, i) => i)).filter((i) => held[i] === 0) : subset;
   const data = indices ? subsetDataset(dataset, indices) : dataset;
   const picked = pickedCaptions(captions, seed);
   const pairedCaptions = indices ? Array.from(indices, (i) => picked[i]) : picked;

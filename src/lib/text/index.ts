@@ -7,3 +7,5 @@ export * from "./captionedData";
 export * from "./textualInversion";
 export * from "./inversionTemplates";
 export * from "./inversionFiles";
+export * from "./promptVectors";
+export * from "./heldOutPrompts";

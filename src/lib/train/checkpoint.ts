@@ -18,6 +18,15 @@ import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile 
 import type { TrainConfig } from "./config";
 import type { EpochReport, TrainingPosition } from "./epochTrainer";
 
+/** What a run trained on: a fingerprint of the data, how many images, from where. */
+export interface DataRecord {
+  fingerprint: string;
+  count: number;
+  source: string;
+  /** A text run's held-out kind-and-colour pairs (../text/heldOutPrompts.ts), whose images it never trained on. */
+  heldOut?: Array<{ kind: string; colour: string; prompt: string }>;
+}
+
 export const CHECKPOINT_FORMAT = "sprite-diffusion-checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = "manifest.json";
@@ -39,7 +48,7 @@ export interface CheckpointManifest {
   schedule: ScheduleConfig;
   /** timestepHistory: the importance sampler's last losses per t (runs with importance-sampled t only). */
   training: (TrainingPosition & { config: TrainConfig; history: EpochReport[]; timestepHistory?: number[][] }) | null;
-  data: { fingerprint: string; count: number; source: string } | null;
+  data: DataRecord | null;
   /** The whole config file a run of `npm run train -- --config FILE` was trained with (absent otherwise). */
   ddpmConfig?: DdpmConfig;
   backend: string;

@@ -16,7 +16,7 @@ import { ContextUnet } from "../model/contextUnet";
 import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import { TextContextUnet } from "../text/textContextUnet";
 import { resolveTrainConfig } from "./config";
-import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointManifest, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointManifest, type DataRecord, MANIFEST_FILE, describeMismatch, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import type { Trainer } from "./trainer";
 
 /** The library's version from the project's package.json. */
@@ -25,11 +25,8 @@ export const LIBRARY_VERSION: string = (() => {
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")).version as string) : "unknown";
 })();
 
-export interface DataInfo {
-  fingerprint: string;
-  count: number;
-  source: string;
-}
+/** What a run trained on, as its checkpoint records it. */
+export type DataInfo = DataRecord;
 
 
 /**
