@@ -21,11 +21,14 @@
  *                                    ardm-train = one training step at its recipe's batch 16 (a fresh t and sigma per
  *                                    datum, Eq. 4's loss, backward, Adam 1e-3), ardm-step = its logits at one
  *                                    decoding step's mask, batch 32
+ *   npx tsx bench/run.ts --quick --cases sample,onnx-sample,attention-sample,attention-onnx-sample --name onnx
+ *                                    the sampling forwards with eps from ONNX Runtime (onnxruntime-node, 2 threads)
+ *                                    running the networks' ONNX graphs (src/lib/onnx), beside TensorFlow.js's
  *   npx tsx bench/run.ts --reference debian
  *                                    the second reference: Debian's python3-torch (1.13) under /usr/bin/python3
  *                                    -> bench/results/latest-debian.{json,md} (quick-debian, NAME-debian)
  *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
- *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step
+ *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,onnx-sample,attention-onnx-sample
  *            (default: all but attention-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *            --reference pypi|debian (default pypi)
  *
@@ -73,11 +76,20 @@ const ARDM_CASES: CaseSpec[] = [
   { case: "ardm-train", name: `ARDM transformer train step (16x16x3, K = 256, batch ${ARDM_TRAIN_BATCH}: Eq. 4 loss, backward, Adam)`, images: ARDM_TRAIN_BATCH, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
   { case: "ardm-step", name: "ARDM transformer forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
 ];
-const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES];
+/**
+ * The sampling forwards again with eps from ONNX Runtime (onnxruntime-node, CPU, 2 threads) running
+ * the network's ONNX graph (src/lib/onnx); the update stays on the row's TensorFlow.js backend.
+ * Against the same PyTorch rows as sample and attention-sample.
+ */
+const ONNX_CASES: CaseSpec[] = [
+  { case: "onnx-sample", name: "sampling forward on ONNX Runtime (one DDPM step, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
+  { case: "attention-onnx-sample", name: "attention UNet sampling forward on ONNX Runtime (one DDPM step, 28x28x1, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+];
+const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES, ...ONNX_CASES];
 /** Cases run only when --cases names them: attention-ddim is 25 of attention-sample's forwards a repetition (minutes a side). */
 const NAMED_ONLY = new Set(["attention-ddim"]);
-/** The cases the plain-JavaScript cpu backend runs: one sampling forward each. */
-const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step"]);
+/** The cases the plain-JavaScript cpu backend runs: one sampling forward each (the ONNX ones' forward is not on it at all). */
+const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "onnx-sample", "attention-onnx-sample"]);
 /** Training steps: no projection from a sampling forward on the cpu backend. */
 const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train"]);
 /** The cpu backend's forward a skipped case's projection scales: the same network's. */
@@ -121,6 +133,8 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
     "attention-ddim": loop,
     "ardm-train": train,
     "ardm-step": step,
+    "onnx-sample": step,
+    "attention-onnx-sample": step,
   };
   return table[benchCase];
 }
@@ -229,7 +243,7 @@ function main(): void {
     "",
     `- date: ${new Date().toISOString()}, ${((Date.now() - started) / 60000).toFixed(1)} min; ${rounds} round(s), sides alternating, medians over all timed repetitions`,
     `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`,
-    `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}`,
+    `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}, onnxruntime-node ${packageVersion("onnxruntime-node")}`,
     `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `${referenceLabel}: CPU, 2 threads (../shared/bench/contextunet_torch.py, and the twins in bench/ for what it lacks)`}`,
     `- model cost (ContextUnet; the attention UNet's and the ARDM's rows leave the GFLOP/s columns out): ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
     `- sustained GFLOP/s (float32 matmul): ${[...gflops].map(([side, g]) => `${side} ${g === null ? "failed" : g.toFixed(g < 10 ? 1 : 0)}`).join(", ")}${side(matmul)}; share of peak = model GFLOP/s / ${peakGflops?.toFixed(0) ?? "?"}`,

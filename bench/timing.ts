@@ -5,7 +5,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Schedule } from "../src/lib/diffusion/schedule";
 import { ddpmStep } from "../src/lib/diffusion/steps";
+import type { AttentionUnet } from "../src/lib/model/attentionUnet/attentionUnet";
+import type { ContextUnet } from "../src/lib/model/contextUnet";
 import type { TrainableNoiseModel } from "../src/lib/model/trainableNoiseModel";
+import { OnnxNoiseModel } from "../src/lib/onnx/onnxNoiseModel";
 import type { Trainer, TrainingData } from "../src/lib/train/trainer";
 
 /** DDIM loops take 25 steps (the course's), on every network. */
@@ -86,4 +89,34 @@ export async function timeDdpmStep(model: TrainableNoiseModel, schedule: Schedul
   });
   x.dispose();
   return result;
+}
+
+/** ONNX Runtime's intra-op threads in the bench: 2, as the PyTorch reference's. */
+const ONNX_BENCH_THREADS = 2;
+
+/**
+ * timeDdpmStep's step with eps from `model`'s ONNX graph on ONNX Runtime (built once, before the
+ * warm-up): the awaited predictNoiseAsync (x read back, ORT's run, eps uploaded), then the same
+ * update on the TensorFlow.js backend, clamped to +-5.
+ */
+export async function timeOnnxDdpmStep(model: ContextUnet | AttentionUnet, schedule: Schedule, context: tf.Tensor2D | null, warmup: number, reps: number, batch = context?.shape[0] ?? 32) {
+  const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: ONNX_BENCH_THREADS });
+  let x = tf.randomNormal([batch, ...model.imageShape], 0, 1, "float32", 5) as tf.Tensor4D;
+  const t = Math.floor(schedule.T / 2);
+  let seed = 11;
+  try {
+    return await timeReps(warmup, reps, async () => {
+      const predNoise = await onnx.predictNoiseAsync(x, t / schedule.T, context);
+      const next = tf.tidy(() => {
+        const z = tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D;
+        return tf.clipByValue(ddpmStep(x, predNoise, t, schedule, z), -5, 5) as tf.Tensor4D;
+      });
+      tf.dispose([predNoise, x]);
+      x = next;
+      x.dataSync();
+    });
+  } finally {
+    x.dispose();
+    await onnx.dispose();
+  }
 }

@@ -24,6 +24,9 @@
  * - attention-sample: one DDPM step of that model at batch 32 (eval forward + update), t = T / 2,
  *   clamped to +-5.
  * - attention-ddim: sampleDdim of that model, 25 of its T = 1000 steps, 32 images, no frames kept.
+ * - onnx-sample, attention-onnx-sample: sample and attention-sample with eps from ONNX Runtime
+ *   (onnxruntime-node, CPU, 2 threads as the reference) running the network's ONNX graph
+ *   (src/lib/onnx, built from the same weights); the update stays on the TensorFlow.js backend.
  * - ardm-train: one training step of the ARDM transformer at the sprites' size
  *   (ARDM_SPRITE_TRANSFORMER, batch 16 of random 16x16x3 uint8 images, the batch of its training
  *   recipe): ardmTrainingLoss (a fresh t and sigma per datum, Eq. 4), its gradient, Adam 1e-3 (the
@@ -49,7 +52,7 @@ import { NoisySpriteClassifier } from "../src/lib/guidance/noisyClassifier";
 import { ContextUnet } from "../src/lib/model/contextUnet";
 import type { TrainConfig } from "../src/lib/train/config";
 import { Trainer } from "../src/lib/train/trainer";
-import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeReps, timeTrainer } from "./timing";
+import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
 import { ARDM_TRAIN_BATCH } from "./sides";
 import { attentionConfig, timeArdm, timeAttentionSampling, timeAttentionTraining } from "./twinNetworks";
 
@@ -66,6 +69,8 @@ export type BenchCase =
   | "attention-train"
   | "attention-sample"
   | "attention-ddim"
+  | "onnx-sample"
+  | "attention-onnx-sample"
   | "ardm-train"
   | "ardm-step"
   | "matmul";
@@ -121,7 +126,7 @@ async function timeTraining(model: ContextUnet, batch: number, warmup: number, r
 
 async function run(benchCase: BenchCase, warmup: number, reps: number, n: number) {
   if (benchCase === "attention-train") return timeAttentionTraining(warmup, reps, n);
-  if (benchCase === "attention-sample" || benchCase === "attention-ddim") return timeAttentionSampling(benchCase, warmup, reps, n);
+  if (benchCase === "attention-sample" || benchCase === "attention-ddim" || benchCase === "attention-onnx-sample") return timeAttentionSampling(benchCase, warmup, reps, n);
   if (benchCase === "ardm-train" || benchCase === "ardm-step") return timeArdm(benchCase, warmup, reps, n);
   if (benchCase === "matmul") {
     const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
@@ -141,6 +146,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     let seed = 11;
     try {
       if (benchCase === "sample") return await timeDdpmStep(model, courseSchedule, context, warmup, reps);
+      if (benchCase === "onnx-sample") return await timeOnnxDdpmStep(model, courseSchedule, context, warmup, reps);
       if (benchCase === "learned-sample") return await timeLearnedVarianceStep(model, context, warmup, reps);
       if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
       const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;

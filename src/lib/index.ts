@@ -16,6 +16,7 @@ export * from "./model/contextUnet";
 export * from "./model/attentionUnet/index";
 export * from "./model/trainableNoiseModel";
 export * from "./model/architecture";
+export * from "./onnx/index";
 export * from "./model/torchLayout";
 export * from "./data/index";
 export * from "./render/index";

@@ -21,6 +21,12 @@ export interface NoiseModel {
   readonly imageShape?: readonly [number, number, number];
   readonly learnsVariance?: boolean;
   predictNoiseAndVariance?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): { noise: tf.Tensor4D; v: tf.Tensor4D };
+  /**
+   * eps computed outside TensorFlow.js's synchronous ops (ONNX Runtime: OnnxNoiseModel). When a
+   * model has it, the samplers await it instead of calling predictNoise (learned variance aside);
+   * it returns a new tensor the caller owns.
+   */
+  predictNoiseAsync?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D>;
 }
 
 /** Does the model predict its reverse variance (and so offer predictNoiseAndVariance)? */
@@ -184,6 +190,16 @@ async function runSampler(
   const predict = (x: tf.Tensor4D, t: number): Prediction =>
     withVariance ? model.predictNoiseAndVariance!(x, t / schedule.T, context) : { noise: model.predictNoise(x, t / schedule.T, context), v: null };
   const seed = stepNoiseSeed(start, options, drawsNoise);
+  const predictAsync = withVariance ? undefined : model.predictNoiseAsync?.bind(model);
+  // An asynchronous model's eps is awaited outside any tf.tidy (a scope never spans an await).
+  const stepAfterAsyncPrediction = async (x: tf.Tensor4D, t: number, tPrev: number): Promise<tf.Tensor4D> => {
+    const noise = await predictAsync!(x, t / schedule.T, context);
+    try {
+      return tf.tidy(() => step(x, { noise, v: null }, t, tPrev, seed));
+    } finally {
+      noise.dispose();
+    }
+  };
   const saveFrame = options.saveFrame ?? defaultSaveFrame;
   let x = initialNoise(start, model);
   const kept: tf.Tensor4D[] = [];
@@ -193,7 +209,7 @@ async function runSampler(
     checkContext(context, x.shape[0]);
     for (const [t, tPrev] of plan) {
       if (options.shouldStop?.()) break;
-      const next = tf.tidy(() => step(x, predict(x, t), t, tPrev, seed));
+      const next = predictAsync ? await stepAfterAsyncPrediction(x, t, tPrev) : tf.tidy(() => step(x, predict(x, t), t, tPrev, seed));
       x.dispose();
       x = next;
       stepsTaken += 1;

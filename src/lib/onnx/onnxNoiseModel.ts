@@ -1,0 +1,100 @@
+/**
+ * A NoiseModel for the samplers that runs a network's ONNX graph on ONNX Runtime (CPU) instead of
+ * TensorFlow.js: the same eps_theta(x_t, t / T, context) from the same weights, built once from the
+ * live model (../onnx/contextUnetGraph.ts, attentionUnetGraph.ts). ONNX Runtime's run is
+ * asynchronous, so the model offers predictNoiseAsync, which the samplers await; its synchronous
+ * predictNoise throws (guidance wrappers, which call predictNoise, need the TensorFlow.js model).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { NoiseModel } from "../diffusion/sampling";
+import { AttentionUnet } from "../model/attentionUnet/attentionUnet";
+import { ContextUnet } from "../model/contextUnet";
+import { attentionUnetToOnnx } from "./attentionUnetGraph";
+import { contextUnetToOnnx } from "./contextUnetGraph";
+import { ONNX_INPUT_CONTEXT, ONNX_INPUT_T_FRACTION, ONNX_INPUT_X, ONNX_OUTPUT_NOISE } from "./graphBuilder";
+import { type OnnxSessionOptions, type OrtSession, type OrtTensor, createOnnxSession, loadOnnxRuntime } from "./runtime";
+
+/** What a graph takes besides x and t / T: its image shape [H, W, C] and context length (0: none). */
+export interface OnnxModelShape {
+  imageShape: readonly [number, number, number];
+  contextSize: number;
+}
+
+/** A tensor's values as float32 (an int32 one-hot context is converted). */
+async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
+  const values = await tensor.data();
+  return values instanceof Float32Array ? values : Float32Array.from(values as Int32Array);
+}
+
+export class OnnxNoiseModel implements NoiseModel {
+  readonly learnsVariance = false;
+
+  private constructor(
+    private readonly session: OrtSession,
+    readonly imageShape: readonly [number, number, number],
+    readonly contextSize: number,
+  ) {}
+
+  /**
+   * The ONNX twin of a ContextUnet (eps only) or an AttentionUnet, with the weights it has now
+   * (later changes to the model do not reach it). Throws when onnxruntime-node is missing or for a
+   * network it cannot export (a learned variance, a text-conditioned UNet). Call dispose() when done.
+   */
+  static async fromNetwork(model: ContextUnet | AttentionUnet, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
+    loadOnnxRuntime();
+    if (model instanceof ContextUnet) {
+      if (model.learnsVariance) throw new Error("OnnxNoiseModel: a ContextUnet with a learned variance (outChannels = 2 C) is not exported yet; sample it with the model itself.");
+      return OnnxNoiseModel.fromBytes(await contextUnetToOnnx(model), { imageShape: model.imageShape, contextSize: model.contextSize }, options);
+    }
+    if (model instanceof AttentionUnet) return OnnxNoiseModel.fromBytes(await attentionUnetToOnnx(model), { imageShape: model.imageShape, contextSize: 0 }, options);
+    throw new Error(`OnnxNoiseModel: exports ContextUnet and AttentionUnet; got ${(model as object).constructor.name}.`);
+  }
+
+  /** A model from an ONNX graph's bytes with this library's inputs and output (x, t_fraction, context -> noise). */
+  static async fromBytes(bytes: Uint8Array, shape: OnnxModelShape, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
+    const session = await createOnnxSession(bytes, options);
+    return new OnnxNoiseModel(session, shape.imageShape, shape.contextSize);
+  }
+
+  /** Always throws: ONNX Runtime runs asynchronously (use predictNoiseAsync, as the samplers do). */
+  predictNoise(): tf.Tensor4D {
+    throw new Error(
+      "OnnxNoiseModel: ONNX Runtime runs asynchronously; call predictNoiseAsync (sampleDdpm and sampleDdim do). " +
+        "Guidance wrappers call predictNoise: give them the TensorFlow.js model.",
+    );
+  }
+
+  /**
+   * eps in x_t, from ONNX Runtime.
+   * @param x          [N, H, W, C] (NHWC) noisy images; read back to the CPU (an await).
+   * @param tFraction  t / T, one for the batch.
+   * @param context    [N, contextSize] or null (zeros: no context); ignored when contextSize is 0.
+   * @returns          [N, H, W, C] predicted noise, a new tensor the caller owns.
+   */
+  async predictNoiseAsync(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D> {
+    const [n, h, w, c] = x.shape;
+    const [eh, ew, ec] = this.imageShape;
+    if (x.rank !== 4 || h !== eh || w !== ew || c !== ec) throw new Error(`OnnxNoiseModel: x has shape [${x.shape}], expected [N, ${eh}, ${ew}, ${ec}].`);
+    if (!Number.isFinite(tFraction)) throw new Error(`OnnxNoiseModel: t/T must be finite, got ${tFraction}.`);
+    const ort = loadOnnxRuntime();
+    const feeds: Record<string, OrtTensor> = {
+      [ONNX_INPUT_X]: new ort.Tensor("float32", await float32Data(x), x.shape),
+      [ONNX_INPUT_T_FRACTION]: new ort.Tensor("float32", new Float32Array(n).fill(tFraction), [n]),
+    };
+    if (this.contextSize > 0) {
+      if (context !== null && (context.rank !== 2 || context.shape[0] !== n || context.shape[1] !== this.contextSize)) {
+        throw new Error(`OnnxNoiseModel: context has shape [${context.shape}], expected [${n}, ${this.contextSize}] or null.`);
+      }
+      const values = context ? await float32Data(context) : new Float32Array(n * this.contextSize);
+      feeds[ONNX_INPUT_CONTEXT] = new ort.Tensor("float32", values, [n, this.contextSize]);
+    }
+    const outputs = await this.session.run(feeds);
+    const noise = outputs[ONNX_OUTPUT_NOISE];
+    return tf.tensor4d(noise.data as Float32Array, [n, h, w, c]);
+  }
+
+  /** Frees ONNX Runtime's session (its weights and buffers). */
+  dispose(): Promise<void> {
+    return this.session.release();
+  }
+}
