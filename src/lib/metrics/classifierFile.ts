@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { projectPath } from "../data/projectRoot";
 import { type TensorIndex, commitManifest, readTensorFile, writeTensorFile } from "../train/tensorFile";
 import type { ImageSetName } from "../data/namedImageSets";
+import type { AttributeClassifierRecord } from "./attributeClassifier";
 import { SpriteClassifier, type SpriteClassifierConfig } from "./classifier";
 import type { ClassifierEpochReport, ClassifierScore, ClassifierTrainConfig } from "./classifierTraining";
 
@@ -38,6 +39,12 @@ export interface ClassifierManifest {
    * `data` then describes the train part (variantsPerBase 1) and `split` the test part (groupSize 1).
    */
   imageSet?: ImageSetClassifierRecord;
+  /**
+   * Only for a classifier of a sprite attribute (models/classifier-kind, -colour; see
+   * attributeClassifier.ts): which attribute, its classes' counts and recalls, its confused pairs.
+   * `classNames` are then the attribute's values.
+   */
+  attribute?: AttributeClassifierRecord;
   tensors: TensorIndex;
 }
 
@@ -67,6 +74,7 @@ export async function saveClassifier(dir: string, classifier: SpriteClassifier, 
     training: fields.training,
     heldOutScore: fields.heldOutScore,
     ...(fields.imageSet ? { imageSet: fields.imageSet } : {}),
+    ...(fields.attribute ? { attribute: fields.attribute } : {}),
     tensors,
   };
   commitManifest(folder, MANIFEST, manifest);

@@ -1,4 +1,4 @@
-/** Metrics: the sprite classifier (and its 28x28 sets' twins), the sprite Frechet distance (SFD) and the 28x28 sets' FD, context accuracy, diversity, the likelihood in bits/dim. */
+/** Metrics: the sprite classifier (and its 28x28 sets' twins, and its kind and main-colour twins with the prompt-match measure), the sprite Frechet distance (SFD) and the 28x28 sets' FD, context accuracy, diversity, the likelihood in bits/dim. */
 export { DEFAULT_CLASSIFIER_CONFIG, SpriteClassifier, classifyImages, type Classification, type ClassifierOutput, type SpriteClassifierConfig } from "./classifier";
 export {
   DEFAULT_CLASSIFIER_TRAINING,
@@ -12,6 +12,24 @@ export {
   type ClassifierTrainHooks,
 } from "./classifierTraining";
 export { CLASSIFIER_FORMAT, DEFAULT_CLASSIFIER_DIR, loadClassifier, readClassifierManifest, saveClassifier, type ClassifierManifest, type ImageSetClassifierRecord } from "./classifierFile";
+export {
+  SPRITE_ATTRIBUTE_NAMES,
+  attributeClassNames,
+  attributeClassRecords,
+  attributeClassifierDir,
+  attributeDataset,
+  attributeValue,
+  checkAttributeName,
+  loadAttributeClassifier,
+  mostConfusedPairs,
+  type AttributeClassRecord,
+  type AttributeClassifier,
+  type AttributeClassifierRecord,
+  type AttributeDataset,
+  type ConfusedPair,
+  type SpriteAttributeName,
+} from "./attributeClassifier";
+export { attributeMatch, realAttributeMatch, realSpritesWithAttributes, type AttributeClassifiers, type AttributeMatch, type ExpectedAttributes, type RealSpritesWithAttributes } from "./attributeMatch";
 export { IMAGE_SET_NAMES, checkClassifierFits, checkImageSetName, checkImagesFit, imageSetClassifierConfig, imageSetClassifierDir, imageSetPart, loadImageSetClassifier } from "./imageSetClassifier";
 export { clippedNoiseImages, frechetAgainstTestSet, testImages, type ImageSetFrechetReport, type TestImages } from "./imageSetFrechet";
 export { evaluateImageSetModel, type ImageSetModelEvaluation, type ImageSetModelEvaluationOptions } from "./imageSetModelEvaluation";
