@@ -23,13 +23,16 @@
  *                                    decoding step's mask, batch 32
  *   npx tsx bench/run.ts --quick --cases sample,onnx-sample,attention-sample,attention-onnx-sample --name onnx
  *                                    the sampling forwards with eps from ONNX Runtime (onnxruntime-node, 2 threads)
- *                                    running the networks' ONNX graphs (src/lib/onnx), beside TensorFlow.js's
+ *                                    running the networks' ONNX graphs (src/lib/onnx), beside TensorFlow.js's;
+ *                                    onnx-ddim = ddim with that eps, attention-onnx-ddim = attention-ddim with it
+ *                                    (named only, as attention-ddim)
  *   npx tsx bench/run.ts --reference debian
  *                                    the second reference: Debian's python3-torch (1.13) under /usr/bin/python3
  *                                    -> bench/results/latest-debian.{json,md} (quick-debian, NAME-debian)
  *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
- *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,onnx-sample,attention-onnx-sample
- *            (default: all but attention-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
+ *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,onnx-sample,attention-onnx-sample,
+ *                    onnx-ddim,attention-onnx-ddim
+ *            (default: all but attention-ddim and attention-onnx-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *            --reference pypi|debian (default pypi)
  *
  * The reference (default): current PyTorch from PyPI, pinned in scripts/bench-torch-requirements.txt,
@@ -79,15 +82,17 @@ const ARDM_CASES: CaseSpec[] = [
 /**
  * The sampling forwards again with eps from ONNX Runtime (onnxruntime-node, CPU, 2 threads) running
  * the network's ONNX graph (src/lib/onnx); the update stays on the row's TensorFlow.js backend.
- * Against the same PyTorch rows as sample and attention-sample.
+ * Against the same PyTorch rows as sample and attention-sample; the DDIM loops against ddim's and attention-ddim's.
  */
 const ONNX_CASES: CaseSpec[] = [
   { case: "onnx-sample", name: "sampling forward on ONNX Runtime (one DDPM step, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
   { case: "attention-onnx-sample", name: "attention UNet sampling forward on ONNX Runtime (one DDPM step, 28x28x1, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "onnx-ddim", name: "DDIM-25 on ONNX Runtime, 32 sprites", images: 32, forwardsPerImage: 25, scale: 1, unit: "sprites/s" },
+  { case: "attention-onnx-ddim", name: "attention UNet DDIM-25 (of T = 1000) on ONNX Runtime, 32 images", images: 32, forwardsPerImage: 25, scale: 1, unit: "images/s", countsModelFlops: false },
 ];
 const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES, ...ONNX_CASES];
-/** Cases run only when --cases names them: attention-ddim is 25 of attention-sample's forwards a repetition (minutes a side). */
-const NAMED_ONLY = new Set(["attention-ddim"]);
+/** Cases run only when --cases names them: attention-ddim (and its ONNX twin) is 25 of attention-sample's forwards a repetition (minutes a side). */
+const NAMED_ONLY = new Set(["attention-ddim", "attention-onnx-ddim"]);
 /** The cases the plain-JavaScript cpu backend runs: one sampling forward each (the ONNX ones' forward is not on it at all). */
 const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "onnx-sample", "attention-onnx-sample"]);
 /** Training steps: no projection from a sampling forward on the cpu backend. */
@@ -135,6 +140,8 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
     "ardm-step": step,
     "onnx-sample": step,
     "attention-onnx-sample": step,
+    "onnx-ddim": loop,
+    "attention-onnx-ddim": loop,
   };
   return table[benchCase];
 }

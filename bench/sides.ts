@@ -80,9 +80,11 @@ const TWIN_CASES: Partial<Record<BenchCase, { script: string; mode: string; args
   "attention-train": { script: ATTENTION_TWIN, mode: "train", args: ["--config", ATTENTION_CONFIG_FILE] },
   "attention-sample": { script: ATTENTION_TWIN, mode: "sample", args: ["--config", ATTENTION_CONFIG_FILE] },
   "attention-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
-  // Our eps from ONNX Runtime, against the same PyTorch rows as sample and attention-sample.
+  // Our eps from ONNX Runtime, against the same PyTorch rows as sample, attention-sample, ddim and attention-ddim.
   "onnx-sample": { script: TORCH_SCRIPT, mode: "sample" },
   "attention-onnx-sample": { script: ATTENTION_TWIN, mode: "sample", args: ["--config", ATTENTION_CONFIG_FILE] },
+  "onnx-ddim": { script: TORCH_SCRIPT, mode: "ddim" },
+  "attention-onnx-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
   "ardm-train": { script: ARDM_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
   "ardm-step": { script: ARDM_TWIN, mode: "sample" },
 };

@@ -3,6 +3,7 @@
  * steps, and one DDPM step of any noise model. Each returns times_ms and cpu_ms per timed repetition.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { sampleDdim } from "../src/lib/diffusion/sampling";
 import type { Schedule } from "../src/lib/diffusion/schedule";
 import { ddpmStep } from "../src/lib/diffusion/steps";
 import type { AttentionUnet } from "../src/lib/model/attentionUnet/attentionUnet";
@@ -117,6 +118,24 @@ export async function timeOnnxDdpmStep(model: ContextUnet | AttentionUnet, sched
     });
   } finally {
     x.dispose();
+    await onnx.dispose();
+  }
+}
+
+/**
+ * DDIM-25 of `batch` images end to end (as the ddim cases, no frames kept) with eps from `model`'s
+ * ONNX graph on ONNX Runtime: sampleDdim awaits predictNoiseAsync at every step (the session
+ * built once, before the warm-up; the updates on the TensorFlow.js backend).
+ */
+export async function timeOnnxDdim(model: ContextUnet | AttentionUnet, schedule: Schedule, context: tf.Tensor2D | null, warmup: number, reps: number, batch = context?.shape[0] ?? 32) {
+  const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: ONNX_BENCH_THREADS });
+  let seed = 11;
+  try {
+    return await timeReps(warmup, reps, async () => {
+      const { samples, frames } = await sampleDdim(onnx, schedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false });
+      tf.dispose([samples, ...(frames ? [frames] : [])]);
+    });
+  } finally {
     await onnx.dispose();
   }
 }

@@ -17,7 +17,7 @@ import { AttentionUnet } from "../src/lib/model/attentionUnet/attentionUnet";
 import { Adam } from "../src/lib/train/adam";
 import { ddpmTrainer } from "../src/lib/train/ddpmRun";
 import { ATTENTION_CONFIG_FILE, PROJECT_ROOT } from "./sides";
-import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
+import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdim, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
 
 /** The ARDM recipe's peak learning rate (ARDM_TRAIN_DEFAULTS), the twin's Adam 1e-3. */
 const ARDM_LEARNING_RATE = 1e-3;
@@ -44,14 +44,20 @@ export async function timeAttentionTraining(warmup: number, reps: number, batch:
   }
 }
 
-/** The attention UNet of configs/mnist.json (weights from its training seed) on its own schedule: one DDPM step (eps from TensorFlow.js or ONNX Runtime), or DDIM-25. */
-export async function timeAttentionSampling(benchCase: "attention-sample" | "attention-ddim" | "attention-onnx-sample", warmup: number, reps: number, batch: number) {
+/** The attention UNet of configs/mnist.json (weights from its training seed) on its own schedule: one DDPM step, or DDIM-25 (eps from TensorFlow.js or ONNX Runtime). */
+export async function timeAttentionSampling(
+  benchCase: "attention-sample" | "attention-ddim" | "attention-onnx-sample" | "attention-onnx-ddim",
+  warmup: number,
+  reps: number,
+  batch: number,
+) {
   const config = attentionConfig();
   const schedule = scheduleFromConfig(scheduleConfigOf(config));
   const model = new AttentionUnet(attentionUnetConfigOf(config), config.training.seed);
   try {
     if (benchCase === "attention-sample") return await timeDdpmStep(model, schedule, null, warmup, reps, batch);
     if (benchCase === "attention-onnx-sample") return await timeOnnxDdpmStep(model, schedule, null, warmup, reps, batch);
+    if (benchCase === "attention-onnx-ddim") return await timeOnnxDdim(model, schedule, null, warmup, reps, batch);
     let seed = 11;
     return await timeReps(warmup, reps, async () => {
       const { samples, frames } = await sampleDdim(model, schedule, { count: batch, seed: seed++ }, null, { steps: DDIM_STEPS, saveFrame: () => false });

@@ -27,6 +27,8 @@
  * - onnx-sample, attention-onnx-sample: sample and attention-sample with eps from ONNX Runtime
  *   (onnxruntime-node, CPU, 2 threads as the reference) running the network's ONNX graph
  *   (src/lib/onnx, built from the same weights); the update stays on the TensorFlow.js backend.
+ * - onnx-ddim, attention-onnx-ddim: ddim and attention-ddim the same way: sampleDdim awaiting the
+ *   ONNX model's eps at each of its 25 steps (the session built once, before the warm-up).
  * - ardm-train: one training step of the ARDM transformer at the sprites' size
  *   (ARDM_SPRITE_TRANSFORMER, batch 16 of random 16x16x3 uint8 images, the batch of its training
  *   recipe): ardmTrainingLoss (a fresh t and sigma per datum, Eq. 4), its gradient, Adam 1e-3 (the
@@ -52,7 +54,7 @@ import { NoisySpriteClassifier } from "../src/lib/guidance/noisyClassifier";
 import { ContextUnet } from "../src/lib/model/contextUnet";
 import type { TrainConfig } from "../src/lib/train/config";
 import { Trainer } from "../src/lib/train/trainer";
-import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
+import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdim, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
 import { ARDM_TRAIN_BATCH } from "./sides";
 import { attentionConfig, timeArdm, timeAttentionSampling, timeAttentionTraining } from "./twinNetworks";
 
@@ -71,6 +73,8 @@ export type BenchCase =
   | "attention-ddim"
   | "onnx-sample"
   | "attention-onnx-sample"
+  | "onnx-ddim"
+  | "attention-onnx-ddim"
   | "ardm-train"
   | "ardm-step"
   | "matmul";
@@ -126,7 +130,9 @@ async function timeTraining(model: ContextUnet, batch: number, warmup: number, r
 
 async function run(benchCase: BenchCase, warmup: number, reps: number, n: number) {
   if (benchCase === "attention-train") return timeAttentionTraining(warmup, reps, n);
-  if (benchCase === "attention-sample" || benchCase === "attention-ddim" || benchCase === "attention-onnx-sample") return timeAttentionSampling(benchCase, warmup, reps, n);
+  if (benchCase === "attention-sample" || benchCase === "attention-ddim" || benchCase === "attention-onnx-sample" || benchCase === "attention-onnx-ddim") {
+    return timeAttentionSampling(benchCase, warmup, reps, n);
+  }
   if (benchCase === "ardm-train" || benchCase === "ardm-step") return timeArdm(benchCase, warmup, reps, n);
   if (benchCase === "matmul") {
     const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
@@ -147,6 +153,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     try {
       if (benchCase === "sample") return await timeDdpmStep(model, courseSchedule, context, warmup, reps);
       if (benchCase === "onnx-sample") return await timeOnnxDdpmStep(model, courseSchedule, context, warmup, reps);
+      if (benchCase === "onnx-ddim") return await timeOnnxDdim(model, courseSchedule, context, warmup, reps);
       if (benchCase === "learned-sample") return await timeLearnedVarianceStep(model, context, warmup, reps);
       if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
       const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;
@@ -257,7 +264,8 @@ async function main(): Promise<void> {
     cpu_ms: [],
     peak_rss_mb: 0,
   };
-  if (benchCase === "ddim" || benchCase === "cfg-ddim" || benchCase === "classifier-ddim" || benchCase === "attention-ddim") result.steps = DDIM_STEPS;
+  const ddimCases: BenchCase[] = ["ddim", "cfg-ddim", "classifier-ddim", "attention-ddim", "onnx-ddim", "attention-onnx-ddim"];
+  if (ddimCases.includes(benchCase)) result.steps = DDIM_STEPS;
   if (benchCase === "ddpm") result.steps = DDPM_TIMED_STEPS;
   if (benchCase === "matmul") result.n = n;
   try {

@@ -1,7 +1,7 @@
 /**
  * npm run set-frechet -- --set mnist|textures [--classifier DIR] [--n 1000] [--seed 0]
  * npm run set-frechet -- --checkpoint DIR [--sampler ddim --steps 25] [--weights auto] [--classifier DIR] [--n 1000] [--seed 0]
- *                         [--record models/evaluation.json]
+ *                         [--record models/evaluation.json] [--onnx]
  * Measures a 28x28 set's Frechet distance references with its classifier (default
  * models/classifier-<set>): the real-vs-real floor, two disjoint draws of n test images, and, as
  * a sanity check, n images of Gaussian noise clipped to [-1, 1] against the test images, which
@@ -34,7 +34,10 @@ const USAGE = `Usage: npm run set-frechet -- (--set NAME | --checkpoint DIR) [op
   --classifier DIR  the set's classifier (default models/classifier-NAME)
   --n N             images per draw (default 1000; the floor needs 2N test images)
   --seed N          seed of the draws, the noise and the samples (default 0)
-  --record FILE     with --checkpoint: merge the row into FILE's 28x28 part (models/evaluation.json)`;
+  --record FILE     with --checkpoint: merge the row into FILE's 28x28 part (models/evaluation.json)
+  --onnx            with --checkpoint: run the network's forward on ONNX Runtime (onnxruntime-node,
+                    CPU) instead of TensorFlow.js: its ONNX graph built from the same weights (eps
+                    agrees to 1e-4, tested); the row records engine "onnx"`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       n: { type: "string" },
       seed: { type: "string" },
       record: { type: "string" },
+      onnx: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   }
   rejectTogether(values, "checkpoint", ["set"]);
   if (values.set === undefined && values.checkpoint === undefined) throw new Error(`give --set or --checkpoint.\n${USAGE}`);
-  for (const option of ["sampler", "steps", "weights"]) requirePartner(values, option, "checkpoint", "it chooses how the checkpoint is sampled");
+  for (const option of ["sampler", "steps", "weights", "onnx"]) requirePartner(values, option, "checkpoint", "it chooses how the checkpoint is sampled");
   requirePartner(values, "record", "checkpoint", "it records a checkpoint's row (the floor alone is in the classifier's manifest)");
   const n = numberOption(values.n, "n", { integer: true, min: 2 }) ?? 1000;
   const seed = numberOption(values.seed, "seed", { integer: true, min: 0 }) ?? 0;
@@ -68,7 +72,8 @@ async function main(): Promise<void> {
     // --record is read and written relative to the project root, as recordImageSetEvaluation does.
     if (values.record !== undefined) checkOutputFile(projectPath(values.record), "--record", [".json"]);
     console.log(describeBackend(await initBackend()));
-    return measureCheckpoint({ checkpoint: values.checkpoint, n, seed, sampler, steps, weights, classifierDir: values.classifier }, values.record);
+    const onnx = values.onnx ? { onnx: true } : {};
+    return measureCheckpoint({ checkpoint: values.checkpoint, n, seed, sampler, steps, weights, classifierDir: values.classifier, ...onnx }, values.record);
   }
   const set = checkImageSetName(values.set!);
   console.log(describeBackend(await initBackend()));
@@ -81,7 +86,7 @@ async function measureCheckpoint(options: Omit<ImageSetModelEvaluationOptions, "
   const r = await evaluateImageSetModel({ ...options, onStep: (s) => log.update(`sampling ${progressBar(s.step, s.steps)}`) });
   const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
   log.log(
-    `${r.checkpoint} (epoch ${r.epoch ?? "?"}, ${r.weights} weights), ${r.label}, ${r.set}, n = ${r.n}, seed ${r.seed}: sampled in ${r.samplingSeconds.toFixed(0)} s on ${r.backend}\n` +
+    `${r.checkpoint} (epoch ${r.epoch ?? "?"}, ${r.weights} weights), ${r.label}, ${r.set}, n = ${r.n}, seed ${r.seed}: sampled in ${r.samplingSeconds.toFixed(0)} s on ${r.backend}${r.engine === "onnx" ? " (the network on ONNX Runtime)" : ""}\n` +
       `  FD ${r.fd.toFixed(3)} against the test images (floor, real vs real at the same n: ${r.floor.toFixed(3)})\n` +
       `  classifier confidence: samples ${percent(r.meanConfidence.generated)}, real test images ${percent(r.meanConfidence.real)} (classifier ${r.classifier.dir})\n` +
       `  classes drawn: ${r.classNames.map((name, k) => `${name} ${percent(r.classShares[k])}`).join(", ")}`,

@@ -100,6 +100,16 @@ describe("npm run sample and npm run evaluate's options", () => {
     expect(() => parseSampleArgs(["--out", join(dir, "grid.png")])).toThrow(/--checkpoint and --out are required/);
   });
 
+  it("sample and evaluate take --onnx, but not with --classifier-guidance", () => {
+    const base = ["--checkpoint", "models/context", "--out", join(dir, "grid.png")];
+    expect(parseSampleArgs(base)).toMatchObject({ onnx: false });
+    expect(parseSampleArgs([...base, "--onnx", "--context", "each", "--guidance", "2"])).toMatchObject({ onnx: true, guidance: 2 });
+    const refusal = "--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx: drop one of them (--guidance W works with --onnx).";
+    expect(() => parseSampleArgs([...base, "--onnx", "--context", "each", "--classifier-guidance", "2"])).toThrow(refusal);
+    expect(parseEvaluateArgs(["--checkpoint", "models/context", "--onnx"])).toMatchObject({ onnx: true });
+    expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--onnx", "--classifier-guidance", "2"])).toThrow(refusal);
+  });
+
   it("evaluate checks --record's path and the sampler before sampling", () => {
     expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--record", join(dir, "evaluation.txt")])).toThrow(/--record .*should end in \.json/);
     expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--sampler", "plms"])).toThrow(/Unknown sampler "plms"/);

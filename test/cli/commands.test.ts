@@ -1,8 +1,8 @@
 /**
  * The commands as a user runs them (through tsx): a mistake in the options fails in seconds, before
  * any sampling or training, --images without --labels trains an unconditional model, guidance
- * that does not fit the checkpoint fails right after loading while guidance that fits samples, and
- * nll measures a tiny checkpoint and records it.
+ * that does not fit the checkpoint fails right after loading while guidance that fits samples (also
+ * on ONNX Runtime, --onnx, to the same grid), and nll measures a tiny checkpoint and records it.
  */
 import { spawnSync } from "node:child_process";
 import { createCanvas } from "@napi-rs/canvas";
@@ -25,13 +25,14 @@ import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { type CheckpointManifest, saveCheckpoint } from "../../src/lib/train/checkpoint";
 import { COURSE_TRAIN_CONFIG } from "../../src/lib/train/config";
 import { useTestBackend } from "../helpers/backends";
+import { largestPixelDifference } from "../helpers/pngPixels";
 
 const ROOT = resolve(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "cli-commands-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `npm run <command> -- args` the way npm does (tsx), one TensorFlow thread. */
-function run(command: string, args: string[]): { status: number | null; stderr: string; seconds: number } {
+function run(command: string, args: string[]): { status: number | null; stdout: string; stderr: string; seconds: number } {
   const started = Date.now();
   const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "src", "cli", `${command}.ts`), ...args], {
     cwd: ROOT,
@@ -39,7 +40,7 @@ function run(command: string, args: string[]): { status: number | null; stderr: 
     timeout: 60_000,
     env: { ...process.env, TF_NUM_INTRAOP_THREADS: "1", TF_NUM_INTEROP_THREADS: "1" },
   });
-  return { status: result.status, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
 }
 
 describe("commands fail before any work", () => {
@@ -108,6 +109,36 @@ describe("guided sampling from the command line", () => {
     const both = run("sample", ["--checkpoint", "models/context", "--guidance", "2", "--classifier-guidance", "1", "--context", "0,3", ...common]);
     expect(both.stderr).toContain("DDIM-5, CFG w = 2, classifier s = 1: 2 sprites in");
     expect(both.status).toBe(0);
+  }, 180_000);
+});
+
+describe("npm run sample -- --onnx", () => {
+  it("samples a context model with classifier-free guidance on ONNX Runtime to the grid TensorFlow.js draws", async () => {
+    const common = ["--checkpoint", "models/context", "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--guidance", "2", "--context", "0,1,3,4"];
+    const ours = join(dir, "cfg-tfjs.png");
+    const onnx = join(dir, "cfg-onnx.png");
+    const plain = run("sample", [...common, "--out", ours]);
+    expect(plain.status).toBe(0);
+    const onOnnx = run("sample", [...common, "--out", onnx, "--onnx"]);
+    expect(onOnnx.stderr).toContain("--onnx: the network's forward on ONNX Runtime (CPU), its ONNX graph from the same weights");
+    expect(onOnnx.stderr).toContain("DDIM-5, CFG w = 2 on ONNX Runtime: 4 sprites in");
+    expect(onOnnx.status).toBe(0);
+    // eps agrees to 1e-4, so the 8-bit grids differ by a level of rounding at most.
+    expect(await largestPixelDifference(ours, onnx)).toBeLessThanOrEqual(1);
+  }, 180_000);
+
+  it("refuses --classifier-guidance with --onnx before loading, and a learned variance after, saying what to do", () => {
+    const out = join(dir, "onnx-refused.png");
+    const steered = run("sample", ["--checkpoint", "models/unconditional", "--classifier-guidance", "2", "--context", "each", "--onnx", "--out", out]);
+    expect(steered.status).toBe(1);
+    expect(steered.stderr).toContain("sample: --classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx");
+    const learned = run("sample", ["--checkpoint", "models/improved-ddpm", "--steps", "5", "--n", "1", "--onnx", "--out", out]);
+    expect(learned.status).toBe(1);
+    expect(learned.stderr).toContain("sample: ONNX: models/improved-ddpm holds a ContextUnet with a learned variance (improved DDPM), which is not exported yet: sample it with TensorFlow.js instead (without --onnx).");
+    const help = run("sample", ["--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("--onnx           run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of");
+    expect(existsSync(out)).toBe(false);
   }, 180_000);
 });
 

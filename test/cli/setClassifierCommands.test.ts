@@ -19,6 +19,7 @@ describe("the 28x28 sets' classifier commands fail before any work", () => {
     ["set-frechet", ["--set", "mnist", "--checkpoint", "models/context"], "--checkpoint ignores --set"],
     ["set-frechet", ["--checkpoint", "models/context", "--n", "4"], "models/context records no DDPM config, so no 28x28 set"],
     ["set-frechet", ["--set", "mnist", "--record", "models/evaluation.json"], "--record needs --checkpoint"],
+    ["set-frechet", ["--set", "mnist", "--onnx"], "--onnx needs --checkpoint"],
     ["set-frechet", ["--checkpoint", "models/mnist", "--record", "models/evaluation.txt"], `--record ${join(ROOT, "models", "evaluation.txt")}: the file name should end in .json`],
   ];
   for (const [command, args, message] of refusals) {

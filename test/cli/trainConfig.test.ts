@@ -2,12 +2,14 @@
  * `npm run train -- --config FILE` and `npm run sample` on what it made, as a user runs them
  * (through tsx): a tiny config (28x28 grey images, 16 of them, widths [8, 16], T = 20) trains an
  * epoch into a checkpoint that records the attention UNet and the whole config, resumes, and
- * samples to grey PNG grids (and a GIF) with DDIM and DDPM; a flag the config already decides fails in seconds.
+ * samples to grey PNG grids (and a GIF) with DDIM and DDPM, and with DDIM on ONNX Runtime (--onnx) to the same grid;
+ * a flag the config already decides fails in seconds.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { largestPixelDifference } from "../helpers/pngPixels";
 import { runCommand } from "../helpers/runCommand";
 import { writeNpy } from "../../src/lib/data/npy";
 import type { CheckpointManifest } from "../../src/lib/train/checkpoint";
@@ -50,7 +52,7 @@ const pngSize = (file: string) => {
 };
 
 describe("npm run train -- --config", () => {
-  it("trains the config's attention UNet into a checkpoint recording it and the config, which npm run sample draws", () => {
+  it("trains the config's attention UNet into a checkpoint recording it and the config, which npm run sample draws (also --onnx)", async () => {
     writeTinySet(join(dir, "set"));
     const file = join(dir, "tiny.json");
     writeFileSync(file, JSON.stringify(config, null, 2));
@@ -75,6 +77,12 @@ describe("npm run train -- --config", () => {
     // 4 cells of 28 px at the grid's scale 4, with 2 px gutters between them.
     expect(pngSize(ddim)).toEqual([4 * 112 + 3 * 2, 112]);
     expect(readFileSync(join(dir, "ddim.gif")).subarray(0, 6).toString()).toBe("GIF89a");
+    // The same run with the network on ONNX Runtime: the same grid, to a level of rounding (eps agrees to 1e-4).
+    const onnx = join(dir, "ddim-onnx.png");
+    const onOnnx = run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", onnx, "--onnx"]);
+    expect(onOnnx.stderr).toContain("DDIM-5 on ONNX Runtime: 4 28x28 images in");
+    expect(onOnnx.status).toBe(0);
+    expect(await largestPixelDifference(ddim, onnx)).toBeLessThanOrEqual(1);
     const ddpm = join(dir, "ddpm.png");
     const full = run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddpm", "--n", "2", "--out", ddpm]);
     expect(full.status).toBe(0);

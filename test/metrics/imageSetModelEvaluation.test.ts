@@ -72,6 +72,7 @@ describe("evaluateImageSetModel", () => {
     recordImageSetEvaluation(path, { ...evaluated, sampler: "ddpm", steps: 40, fd: 1 });
     recordImageSetEvaluation(path, { ...evaluated, fd: 2 }); // replaces the first
     recordImageSetEvaluation(path, { ...evaluated, weights: "ema", fd: 3 });
+    recordImageSetEvaluation(path, { ...evaluated, engine: "onnx", fd: 4 }); // beside the TensorFlow.js row
     // Recording a sprite row rewrites the file: the 28x28 rows stay.
     recordEvaluation(path, shipped.results[0], shipped.classifier);
     const file = readEvaluations(path);
@@ -80,9 +81,10 @@ describe("evaluateImageSetModel", () => {
     const { checkpoint } = evaluated;
     expect(file.imageSets!.filter((r) => r.checkpoint !== checkpoint)).toEqual(shipped.imageSets ?? []);
     const mine = file.imageSets!.filter((r) => r.checkpoint === checkpoint);
-    expect(mine.map((r) => `${r.weights}-${r.sampler}-${r.steps}-${r.fd}`)).toEqual(["ema-ddim-2-3", "raw-ddim-2-2", "raw-ddpm-40-1"]);
+    expect(mine.map((r) => `${r.weights}-${r.sampler}-${r.steps}-${r.fd}`)).toEqual(["ema-ddim-2-3", "raw-ddim-2-2", "raw-ddim-2-4", "raw-ddpm-40-1"]);
     const key = { checkpoint: evaluated.checkpoint, weights: "raw" as const, sampler: "ddim" as const, steps: 2, eta: 0, clipDenoised: false };
     expect(findImageSetEvaluation(file, key)?.fd).toBe(2);
+    expect(findImageSetEvaluation(file, { ...key, engine: "onnx" })?.fd).toBe(4);
     expect(findImageSetEvaluation(file, { ...key, steps: 3 })).toBeUndefined();
   });
 

@@ -183,6 +183,11 @@ describe("evaluateDiffusionModel", () => {
     expect(findEvaluation(withEma, evaluated.model, "ddim", 5, 0, { weights: "ema" })?.sfd).toBe(9);
     expect(findEvaluation(withEma, evaluated.model, "ddim", 5, 0, { weights: "raw" })?.sfd).toBe(1);
     expect(findEvaluation(withEma, evaluated.model, "ddim", 5)?.sfd).toBe(1);
+    // The same run on ONNX Runtime is a row of its own beside TensorFlow.js's.
+    recordEvaluation(path, { ...evaluated, engine: "onnx", sfd: 10 }, classifier);
+    const withOnnx = readEvaluations(path);
+    expect(withOnnx.results.filter((r) => r.sampler === "ddim" && r.steps === 5 && !r.guidance && !r.classifierGuidance && !r.clipDenoised && !r.eta && !r.weights).map((r) => r.sfd)).toEqual([1, 10]);
+    expect(findEvaluation(withOnnx, evaluated.model, "ddim", 5)?.sfd).toBe(1);
     expect(() => readEvaluations(join(dir, "missing.json"))).toThrow(/does not exist: record evaluations/);
   });
 });

@@ -100,14 +100,22 @@ export function guidanceCoefficient(schedule: Schedule, t: number, sampler: Samp
  *   eps^(x_t, t) = eps(x_t, t, context) - k_t s grad_x log p(y | x_t, t)   (k_t: guidanceCoefficient)
  * with one label y_i per sample. The context is passed through unchanged (null for an
  * unconditional model; a classifier-free-guided model may be wrapped too). scale = 0 returns
- * `model` itself (the unguided path, bit for bit). Bad options throw here; a batch whose size is
- * not labels.length throws when predicted. The guided predictNoise returns a tensor the caller owns.
+ * `model` itself (the unguided path, bit for bit). Bad options throw here, and so does a model that
+ * predicts asynchronously (ONNX Runtime's OnnxNoiseModel, or one guided classifier-free): classifier
+ * guidance stays on TensorFlow.js. A batch whose size is not labels.length throws when predicted.
+ * The guided predictNoise returns a tensor the caller owns.
  */
 export function withClassifierGuidance(model: NoiseModel, schedule: Schedule, options: ClassifierGuidanceOptions): NoiseModel {
   checkClassifierGuidance(options);
   const { classifier, labels, scale, sampler } = options;
   guidanceCoefficient(schedule, schedule.T, sampler); // throws now, not mid-run, for an unknown sampler name
   if (scale === 0) return model;
+  if (typeof model.predictNoiseAsync === "function") {
+    throw new Error(
+      "Classifier guidance runs on TensorFlow.js (the classifier's gradient by tf.grad, added to the model's synchronous predictNoise), " +
+        "but this model predicts asynchronously (ONNX Runtime's OnnxNoiseModel): guide the TensorFlow.js network itself (on the command line, drop --onnx).",
+    );
+  }
   const fixedLabels = Array.from(labels);
   return {
     predictNoise(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): tf.Tensor4D {

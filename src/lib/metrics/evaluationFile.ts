@@ -35,11 +35,12 @@ export function readEvaluations(path: string = EVALUATION_FILE): EvaluationFile 
 /** How a recorded run was guided (absent: not at all), as ModelEvaluation records it. */
 export type RecordedGuidance = Pick<ModelEvaluation, "guidance" | "classifierGuidance" | "weights">;
 
-type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta" | "clipDenoised"> & RecordedGuidance;
+type RunKey = Pick<ModelEvaluation, "model" | "sampler" | "steps" | "eta" | "clipDenoised" | "engine"> & RecordedGuidance;
 
 /**
- * Whether two results are of the same model and weights, sampler, step count, eta, clipping and
- * guidance (absent eta, w, s = 0; absent weights = raw; absent clipDenoised = unclipped).
+ * Whether two results are of the same model and weights, sampler, step count, eta, clipping,
+ * guidance and engine (absent eta, w, s = 0; absent weights = raw; absent clipDenoised = unclipped;
+ * absent engine = TensorFlow.js, so an ONNX row sits beside the TensorFlow.js row of the same run).
  */
 const sameRun = (a: RunKey, b: RunKey) =>
   a.model === b.model &&
@@ -50,7 +51,8 @@ const sameRun = (a: RunKey, b: RunKey) =>
   (a.clipDenoised ?? false) === (b.clipDenoised ?? false) &&
   (a.guidance ?? 0) === (b.guidance ?? 0) &&
   (a.classifierGuidance?.scale ?? 0) === (b.classifierGuidance?.scale ?? 0) &&
-  (a.classifierGuidance?.classifier ?? "") === (b.classifierGuidance?.classifier ?? "");
+  (a.classifierGuidance?.classifier ?? "") === (b.classifierGuidance?.classifier ?? "") &&
+  (a.engine ?? "tfjs") === (b.engine ?? "tfjs");
 
 /**
  * The recorded result for a model folder, sampler, step count, eta (DDIM only; default 0),
@@ -79,7 +81,8 @@ const byRun = (a: ModelEvaluation, b: ModelEvaluation) =>
   Number(a.clipDenoised ?? false) - Number(b.clipDenoised ?? false) ||
   (a.guidance ?? 0) - (b.guidance ?? 0) ||
   (a.classifierGuidance?.classifier ?? "").localeCompare(b.classifierGuidance?.classifier ?? "") ||
-  (a.classifierGuidance?.scale ?? 0) - (b.classifierGuidance?.scale ?? 0);
+  (a.classifierGuidance?.scale ?? 0) - (b.classifierGuidance?.scale ?? 0) ||
+  (a.engine ?? "").localeCompare(b.engine ?? "");
 
 /** Adds `result` to the file (created if absent), replacing an earlier one for the same model, sampler, steps, eta, clipping and guidance. */
 export function recordEvaluation(path: string, result: ModelEvaluation, classifier: EvaluationFile["classifier"]): EvaluationFile {
@@ -92,10 +95,16 @@ export function recordEvaluation(path: string, result: ModelEvaluation, classifi
   return contents;
 }
 
-type ImageSetRunKey = Pick<ImageSetModelEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised">;
+type ImageSetRunKey = Pick<ImageSetModelEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised" | "engine">;
 
 const sameImageSetRun = (a: ImageSetRunKey, b: ImageSetRunKey) =>
-  a.checkpoint === b.checkpoint && a.weights === b.weights && a.sampler === b.sampler && a.steps === b.steps && a.eta === b.eta && a.clipDenoised === b.clipDenoised;
+  a.checkpoint === b.checkpoint &&
+  a.weights === b.weights &&
+  a.sampler === b.sampler &&
+  a.steps === b.steps &&
+  a.eta === b.eta &&
+  a.clipDenoised === b.clipDenoised &&
+  (a.engine ?? "tfjs") === (b.engine ?? "tfjs");
 
 /** The recorded row of a 28x28 model (its checkpoint folder as recorded, e.g. "models/mnist") for these weights and sampler, or undefined. */
 export function findImageSetEvaluation(file: EvaluationFile, key: ImageSetRunKey): ImageSetModelEvaluation | undefined {
@@ -116,7 +125,8 @@ export function recordImageSetEvaluation(path: string, result: ImageSetModelEval
       a.sampler.localeCompare(b.sampler) ||
       a.steps - b.steps ||
       a.eta - b.eta ||
-      Number(a.clipDenoised) - Number(b.clipDenoised),
+      Number(a.clipDenoised) - Number(b.clipDenoised) ||
+      (a.engine ?? "").localeCompare(b.engine ?? ""),
   );
   const contents: EvaluationFile = { ...previous, imageSets };
   writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));

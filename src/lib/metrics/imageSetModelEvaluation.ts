@@ -12,6 +12,7 @@ import { IMAGE_SETS } from "../data/namedImageSets";
 import { deriveSeed } from "../data/sprites/prng";
 import { type SamplerChoice, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
 import type { SamplerOptions } from "../diffusion/sampling";
+import { OnnxNoiseModel } from "../onnx/onnxNoiseModel";
 import { type WeightChoice, loadNoiseModel } from "../train/trainingCheckpoint";
 import { checkImageSetName, checkImagesFit, imageSetClassifierDir, loadImageSetClassifier } from "./imageSetClassifier";
 import { type ImageSetFrechetReport, classifiedAgainstTestSet } from "./imageSetFrechet";
@@ -28,6 +29,8 @@ export interface ImageSetModelEvaluationOptions extends SamplerChoice {
   weights?: WeightChoice;
   /** Sampling progress, per step. */
   onStep?: SamplerOptions["onStep"];
+  /** Sample with the network's forward on ONNX Runtime (OnnxNoiseModel, same weights) instead of TensorFlow.js; recorded as engine "onnx". */
+  onnx?: boolean;
 }
 
 export interface ImageSetModelEvaluation extends ImageSetFrechetReport, Required<SamplerChoice> {
@@ -48,6 +51,8 @@ export interface ImageSetModelEvaluation extends ImageSetFrechetReport, Required
   samplingSeconds: number;
   /** The TensorFlow.js backend that sampled. */
   backend: string;
+  /** "onnx" when the network's forward ran on ONNX Runtime (absent: TensorFlow.js); not part of the row's key. */
+  engine?: "onnx";
 }
 
 /** See the module comment. Frees everything it makes. */
@@ -57,6 +62,7 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
   const loaded = loadNoiseModel(checkpoint, { weights: options.weights });
   let classifier: ReturnType<typeof loadImageSetClassifier>["classifier"] | undefined;
   let samples: tf.Tensor4D | undefined;
+  let onnx: OnnxNoiseModel | null = null;
   try {
     const setName = loaded.manifest.ddpmConfig?.dataset.name;
     if (setName === undefined) {
@@ -69,11 +75,12 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
     const [height, width, channels] = loaded.model.imageShape;
     checkImagesFit(classifier, [n, height, width, channels], `${checkpoint}'s samples`);
     const label = samplerLabel(options, loaded.schedule);
+    if (options.onnx) onnx = await OnnxNoiseModel.fromCheckpointNetwork(loaded.model, checkpoint);
     const started = Date.now();
     // tfjs reads a seed of 0 as "no seed", so the samples' noise seed is derived (never 0 in practice).
     const start = { count: n, seed: deriveSeed(seed, 0x5e7), imageShape: [height, width, channels] as [number, number, number] };
     const { sampler, steps, eta, clipDenoised, onStep } = options;
-    const result = await sample(loaded.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
+    const result = await sample(onnx ?? loaded.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
     samples = result.samples;
     const samplingSeconds = (Date.now() - started) / 1000;
     const { report, generated, reference } = await classifiedAgainstTestSet(classifier, samples, set, seed);
@@ -96,10 +103,12 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
       meanConfidence: { generated: mean(generated.confidences), real: mean(reference.confidences) },
       samplingSeconds,
       backend: tf.getBackend(),
+      ...(onnx ? { engine: "onnx" as const } : {}),
     };
   } finally {
     samples?.dispose();
     classifier?.dispose();
+    await onnx?.dispose();
     loaded.model.dispose();
   }
 }

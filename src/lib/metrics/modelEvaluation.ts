@@ -21,6 +21,7 @@ import type { LinearScheduleConfig, Schedule } from "../diffusion/schedule";
 import { checkGuidanceWeight } from "../guidance/classifierFreeGuidance";
 import { checkClassifierClasses, checkClassifierGuidance, checkClassifierSchedule } from "../guidance/classifierGuidance";
 import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
+import { OnnxNoiseModel } from "../onnx/onnxNoiseModel";
 import { type WeightChoice, loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
@@ -49,6 +50,11 @@ export interface ModelEvaluationOptions extends SamplerChoice {
    * checkpoint's when given). Each sample is steered to the class of its real partner.
    */
   classifierGuidance?: { classifier: NoisyClassifierModel; dir: string; scale: number; schedule?: LinearScheduleConfig };
+  /**
+   * Sample with the network's forward on ONNX Runtime (OnnxNoiseModel, built from the same weights)
+   * instead of TensorFlow.js; recorded as engine "onnx". Not with classifier guidance.
+   */
+  onnx?: boolean;
 }
 
 type Distances = ReturnType<typeof summariseDistances>;
@@ -86,6 +92,11 @@ export interface ModelEvaluation {
   nearestTraining: { generated: Distances; realUnseen: Distances | null; trainingSet: string };
   samplingSeconds: number;
   backend: string;
+  /**
+   * "onnx" when the network's forward ran on ONNX Runtime (absent: TensorFlow.js, on `backend`).
+   * Not part of the run's key in the evaluation file: an ONNX run replaces the same run's row.
+   */
+  engine?: "onnx";
   realSet: { dir: string; generator: string; fingerprint: string };
 }
 
@@ -116,6 +127,7 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
   const { model, manifest, schedule, weights } = loadModel(projectPath(options.checkpoint), { weights: options.weights });
   let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
+  let onnx: OnnxNoiseModel | null = null;
   try {
     const { steps, eta, clipDenoised } = checkSamplerChoice(choice, schedule);
     const usesContext = manifest.training?.config.useContext ?? false;
@@ -129,8 +141,9 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
     const steered = usesContext || scale > 0;
     context = usesContext ? oneHotContexts(partner.classes) : null;
     const classifierGuidance = scale > 0 ? { classifier: options.classifierGuidance!.classifier, labels: Array.from(partner.classes), scale } : undefined;
+    if (options.onnx) onnx = await OnnxNoiseModel.fromCheckpointNetwork(model, options.checkpoint);
     const started = Date.now();
-    const result = await sample(model, schedule, { count: n, seed }, context, { ...choice, guidance, classifierGuidance, seed, saveFrame: () => false, onStep: options.onStep });
+    const result = await sample(onnx ?? model, schedule, { count: n, seed }, context, { ...choice, guidance, classifierGuidance, seed, saveFrame: () => false, onStep: options.onStep });
     samples = result.samples;
     result.frames?.dispose();
     const samplingSeconds = (Date.now() - started) / 1000;
@@ -164,10 +177,12 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       nearestTraining: { generated: generatedNearest, realUnseen: realUnseenNearest, trainingSet: training.note },
       samplingSeconds,
       backend: tf.getBackend(),
+      ...(onnx ? { engine: "onnx" as const } : {}),
       realSet: { dir: relative(PROJECT_ROOT, real.dir), generator: real.generator, fingerprint: real.fingerprint },
     };
   } finally {
     tf.dispose([...(context ? [context] : []), ...(samples ? [samples] : [])]);
+    await onnx?.dispose();
     model.dispose();
   }
 }

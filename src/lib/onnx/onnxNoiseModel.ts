@@ -2,8 +2,9 @@
  * A NoiseModel for the samplers that runs a network's ONNX graph on ONNX Runtime (CPU) instead of
  * TensorFlow.js: the same eps_theta(x_t, t / T, context) from the same weights, built once from the
  * live model (../onnx/contextUnetGraph.ts, attentionUnetGraph.ts). ONNX Runtime's run is
- * asynchronous, so the model offers predictNoiseAsync, which the samplers await; its synchronous
- * predictNoise throws (guidance wrappers, which call predictNoise, need the TensorFlow.js model).
+ * asynchronous, so the model offers predictNoiseAsync, which the samplers await (and so does
+ * classifier-free guidance's wrapper, ../guidance/classifierFreeGuidance.ts); its synchronous
+ * predictNoise throws (classifier guidance, which needs it, stays on the TensorFlow.js model).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { NoiseModel } from "../diffusion/sampling";
@@ -47,7 +48,25 @@ export class OnnxNoiseModel implements NoiseModel {
       return OnnxNoiseModel.fromBytes(await contextUnetToOnnx(model), { imageShape: model.imageShape, contextSize: model.contextSize }, options);
     }
     if (model instanceof AttentionUnet) return OnnxNoiseModel.fromBytes(await attentionUnetToOnnx(model), { imageShape: model.imageShape, contextSize: 0 }, options);
-    throw new Error(`OnnxNoiseModel: exports ContextUnet and AttentionUnet; got ${(model as object).constructor.name}.`);
+    throw new Error(
+      `OnnxNoiseModel: exports ContextUnet and AttentionUnet; got ${(model as object).constructor.name} (a text-conditioned TextContextUnet is not exported yet); sample it with the model itself.`,
+    );
+  }
+
+  /**
+   * The ONNX twin of a checkpoint's network, for the commands' --onnx: as fromNetwork, but a
+   * network it cannot export (a text-conditioned model, a learned variance) fails naming the
+   * checkpoint (`what`) and saying to sample it on TensorFlow.js instead.
+   */
+  static async fromCheckpointNetwork(network: object, what: string, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
+    const instead = "sample it with TensorFlow.js instead (without --onnx)";
+    if (!(network instanceof ContextUnet) && !(network instanceof AttentionUnet)) {
+      throw new Error(`ONNX: ${what} holds a ${network.constructor.name}, whose ONNX graph is not written (ContextUnet and AttentionUnet are exported): ${instead}.`);
+    }
+    if (network instanceof ContextUnet && network.learnsVariance) {
+      throw new Error(`ONNX: ${what} holds a ContextUnet with a learned variance (improved DDPM), which is not exported yet: ${instead}.`);
+    }
+    return OnnxNoiseModel.fromNetwork(network, options);
   }
 
   /** A model from an ONNX graph's bytes with this library's inputs and output (x, t_fraction, context -> noise). */
@@ -60,7 +79,7 @@ export class OnnxNoiseModel implements NoiseModel {
   predictNoise(): tf.Tensor4D {
     throw new Error(
       "OnnxNoiseModel: ONNX Runtime runs asynchronously; call predictNoiseAsync (sampleDdpm and sampleDdim do). " +
-        "Guidance wrappers call predictNoise: give them the TensorFlow.js model.",
+        "Classifier guidance calls predictNoise: give it the TensorFlow.js model.",
     );
   }
 
