@@ -23,8 +23,8 @@ describe("the 28x28 sets' classifier commands fail before any work", () => {
     ["set-frechet", ["--checkpoint", "models/mnist", "--record", "models/evaluation.txt"], `--record ${join(ROOT, "models", "evaluation.txt")}: the file name should end in .json`],
   ];
   for (const [command, args, message] of refusals) {
-    it(`${command} ${args.join(" ")} fails saying "${message}"`, () => {
-      const result = run(command, args);
+    it(`${command} ${args.join(" ")} fails saying "${message}"`, async () => {
+      const result = await run(command, args);
       expect(result.status).toBe(1);
       expect(result.stderr).toContain(`${command}: ${message}`);
     }, 120_000);

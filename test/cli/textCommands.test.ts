@@ -43,11 +43,11 @@ const gridPrompts = () => {
 };
 
 describe("npm run train -- --text", () => {
-  it("trains the text model on the captioned set, stops cleanly, and resumes to the end with a grid of prompts", () => {
+  it("trains the text model on the captioned set, stops cleanly, and resumes to the end with a grid of prompts", async () => {
     // Six bases hold no kind-and-colour pair twice: nothing to hold out (heldOutPrompts.test.ts covers holding out).
     const common = ["--text", "--sprites", SET, "--hold-out", "0", "--out", RUN, "--epochs", "2", "--batch", "24", "--sample-every", "2"];
     // One step of 24 sprites takes far longer than 0.12 s: the run stops after the first.
-    const stopped = run("train", [...common, "--max-minutes", "0.002"]);
+    const stopped = await run("train", [...common, "--max-minutes", "0.002"]);
     expect(stopped.stderr).toContain("text model: 32 words, 16 tokens a caption, embeddings 64 -> MLP 128 -> context 32, caption dropout 0.1");
     expect(stopped.stderr).toContain("training on 24 captioned sprites, 1 steps per epoch");
     expect(stopped.stderr).toContain("stopped at epoch 1, step 1; resume with --resume");
@@ -58,11 +58,11 @@ describe("npm run train -- --text", () => {
     expect(first.data!.source).toContain(SPRITE_CAPTIONS_FILE);
     expect(first.data!.heldOut).toBeUndefined();
 
-    const again = run("train", common);
+    const again = await run("train", common);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain("already holds a checkpoint: pass --resume to continue it");
 
-    const resumed = run("train", [...common, "--resume"]);
+    const resumed = await run("train", [...common, "--resume"]);
     expect(resumed.stderr).toContain(`resumed from ${RUN} at epoch 1, step 1`);
     expect(resumed.status).toBe(0);
     expect(manifestOf(RUN).training).toMatchObject({ epoch: 2, globalStep: 2 });
@@ -74,7 +74,7 @@ describe("npm run train -- --text", () => {
     expect(readFileSync(join(RUN, "training-log.md"), "utf8")).toContain("- model: TextContextUnet, captions as context (dropout 0.1)");
   }, 240_000);
 
-  it("refuses what does not fit --text, and says how to get the captions when they are missing", () => {
+  it("refuses what does not fit --text, and says how to get the captions when they are missing", async () => {
     const out = join(dir, "x");
     expect(() => parseTrainArgs(["--text", "--context", "--out", out])).toThrow("--text trains on captions as the context and --context on class labels: choose one");
     expect(() => parseTrainArgs(["--text", "--images", join(SET, SPRITE_IMAGES_FILE), "--out", out])).toThrow(
@@ -84,7 +84,7 @@ describe("npm run train -- --text", () => {
     expect(() => parseTrainArgs(["--hold-out", "3", "--out", out])).toThrow("--hold-out needs --text");
     expect(parseTrainArgs(["--text", "--sprites", SET, "--resume"])!.holdOut).toBe(24);
     // The default --hold-out 24 asks this 6-base set for more pairs than it has.
-    const tooMany = run("train", ["--text", "--sprites", SET, "--out", out]);
+    const tooMany = await run("train", ["--text", "--sprites", SET, "--out", out]);
     expect(tooMany.stderr).toContain("--hold-out 24: heldOutPairs: only 0 kind-and-colour pairs can be held out with at least 2 bases each (asked for 24). Give a smaller --hold-out, or --hold-out 0 to train on every image.");
     expect(tooMany.status).toBe(1);
     // --out defaults to models/text (--resume: whether a run is there already does not matter here).
@@ -93,7 +93,7 @@ describe("npm run train -- --text", () => {
     const bare = join(dir, "bare");
     writeSpriteSet(bare, generateSpriteSet({ seed: 2, count: 8, variantsPerBase: 4 }));
     rmSync(join(bare, SPRITE_CAPTIONS_FILE));
-    const missing = run("train", ["--text", "--sprites", bare, "--out", out]);
+    const missing = await run("train", ["--text", "--sprites", bare, "--out", out]);
     expect(missing.stderr).toContain(`train: --text trains on the sprites' captions: ${join(bare, SPRITE_CAPTIONS_FILE)}: no sprite captions; \`npm run sprites -- --ensure --out ${bare}\` makes them`);
     expect(missing.status).toBe(1);
     expect(existsSync(out)).toBe(false);
@@ -103,48 +103,48 @@ describe("npm run train -- --text", () => {
 describe("npm run sample -- --prompt", () => {
   const sample = (args: string[]) => run("sample", ["--checkpoint", RUN, "--steps", "5", ...args]);
 
-  it("draws a row per prompt, with guidance and every sampler", () => {
+  it("draws a row per prompt, with guidance and every sampler", async () => {
     if (!existsSync(join(RUN, "manifest.json"))) throw new Error("the training test above makes the checkpoint");
     const grid = join(dir, "prompts.png");
-    const guided = sample(["--prompt", "a pink pig", "--prompt", "a blue wizard", "--guidance", "2", "--out", grid]);
+    const guided = await sample(["--prompt", "a pink pig", "--prompt", "a blue wizard", "--guidance", "2", "--out", grid]);
     expect(guided.stderr).toContain('rows: 1 "a pink pig", 2 "a blue wizard"');
     expect(guided.stderr).toContain("DDIM-5, CFG w = 2: 16 sprites in");
     expect(guided.status).toBe(0);
     expect(pngSize(grid)).toEqual([8 * 64 + 7 * 2, 2 * 64 + 2]);
-    const ddpm = sample(["--sampler", "ddpm", "--prompt", "a pink pig", "--n", "3", "--out", join(dir, "ddpm.png"), "--gif", join(dir, "ddpm.gif")]);
+    const ddpm = await sample(["--sampler", "ddpm", "--prompt", "a pink pig", "--n", "3", "--out", join(dir, "ddpm.png"), "--gif", join(dir, "ddpm.gif")]);
     expect(ddpm.stderr).toContain("DDPM-5: 3 sprites in");
     expect(ddpm.status).toBe(0);
     // DDPM without its noise always walks all T = 500 steps: one sprite.
-    const plain = run("sample", ["--checkpoint", RUN, "--sampler", "ddpm-no-noise", "--prompt", "pig", "--n", "1", "--out", join(dir, "plain.png")]);
+    const plain = await run("sample", ["--checkpoint", RUN, "--sampler", "ddpm-no-noise", "--prompt", "pig", "--n", "1", "--out", join(dir, "plain.png")]);
     expect(plain.stderr).toContain("DDPM-500 without noise: 1 sprites in");
     expect(plain.status).toBe(0);
     // No prompt: the empty caption.
-    const empty = sample(["--n", "2", "--out", join(dir, "empty.png")]);
+    const empty = await sample(["--n", "2", "--out", join(dir, "empty.png")]);
     expect(empty.stderr).toContain("no --prompt: drawing from the empty caption (unconditional)");
     expect(empty.status).toBe(0);
   }, 240_000);
 
-  it("fails on an unknown word with the words it knows, and leaves it out with --allow-unknown", () => {
-    const unknown = sample(["--prompt", "a pink dragon", "--out", join(dir, "u.png")]);
+  it("fails on an unknown word with the words it knows, and leaves it out with --allow-unknown", async () => {
+    const unknown = await sample(["--prompt", "a pink dragon", "--out", join(dir, "u.png")]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('sample: --prompt: WordTokenizer: unknown word "dragon": the model knows only its captions\' 32 words (a, an, and,');
     expect(unknown.stderr).toContain("--allow-unknown leaves unknown words out, with a warning");
-    const allowed = sample(["--prompt", "a pink dragon", "--prompt", "wyvern", "--allow-unknown", "--n", "2", "--out", join(dir, "u.png")]);
+    const allowed = await sample(["--prompt", "a pink dragon", "--prompt", "wyvern", "--allow-unknown", "--n", "2", "--out", join(dir, "u.png")]);
     expect(allowed.stderr).toContain('warning: --allow-unknown leaves "dragon" out of "a pink dragon": the model reads "a pink"');
     expect(allowed.stderr).toContain('warning: --allow-unknown leaves "wyvern" out of "wyvern": nothing is left, so it draws from the empty caption');
     expect(allowed.status).toBe(0);
   }, 120_000);
 
-  it("refuses --context (and --onnx) for a text checkpoint and --prompt for a class one, saying what to use instead", () => {
-    const context = sample(["--context", "each", "--out", join(dir, "c.png")]);
+  it("refuses --context (and --onnx) for a text checkpoint and --prompt for a class one, saying what to use instead", async () => {
+    const context = await sample(["--context", "each", "--out", join(dir, "c.png")]);
     expect(context.stderr).toContain(`holds a text-conditioned model (TextContextUnet), which takes captions, not classes: drop --context each and give what to draw with --prompt`);
-    const onnx = sample(["--prompt", "a pink pig", "--onnx", "--out", join(dir, "o.png")]);
+    const onnx = await sample(["--prompt", "a pink pig", "--onnx", "--out", join(dir, "o.png")]);
     expect(onnx.stderr).toContain(`sample: ONNX: ${RUN} holds a TextContextUnet, whose ONNX graph is not written (ContextUnet and AttentionUnet are exported): sample it with TensorFlow.js instead (without --onnx).`);
     expect(onnx.status).toBe(1);
     const classes = join(dir, "classes");
-    const trained = run("train", ["--images", join(SET, SPRITE_IMAGES_FILE), "--labels", join(SET, SPRITE_LABELS_FILE), "--context", "--epochs", "1", "--batch", "24", "--out", classes]);
+    const trained = await run("train", ["--images", join(SET, SPRITE_IMAGES_FILE), "--labels", join(SET, SPRITE_LABELS_FILE), "--context", "--epochs", "1", "--batch", "24", "--out", classes]);
     expect(trained.status).toBe(0);
-    const prompt = run("sample", ["--checkpoint", classes, "--prompt", "a pink pig", "--steps", "5", "--out", join(dir, "p.png")]);
+    const prompt = await run("sample", ["--checkpoint", classes, "--prompt", "a pink pig", "--steps", "5", "--out", join(dir, "p.png")]);
     expect(prompt.stderr).toContain("holds a class-conditioned ContextUnet (5 classes), which takes no captions: drop --prompt and give classes with --context");
     expect(context.status).toBe(1);
     expect(prompt.status).toBe(1);

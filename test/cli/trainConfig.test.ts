@@ -56,7 +56,7 @@ describe("npm run train -- --config", () => {
     writeTinySet(join(dir, "set"));
     const file = join(dir, "tiny.json");
     writeFileSync(file, JSON.stringify(config, null, 2));
-    const trained = run("train", ["--config", file]);
+    const trained = await run("train", ["--config", file]);
     expect(trained.stderr).toContain("training on 16 mnist images, 2 steps per epoch");
     expect(trained.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, "run", "manifest.json"), "utf8")) as CheckpointManifest;
@@ -66,12 +66,12 @@ describe("npm run train -- --config", () => {
     expect(manifest.training).toMatchObject({ epoch: 1, globalStep: 2, config: { useContext: false, batchSize: 8, seed: 0 } });
     expect(readFileSync(join(dir, "run", "training-log.md"), "utf8")).toContain("- model: AttentionUnet, unconditional");
 
-    const resumed = run("train", ["--config", file, "--resume"]);
+    const resumed = await run("train", ["--config", file, "--resume"]);
     expect(resumed.stderr).toContain("resumed from");
     expect(resumed.status).toBe(0);
 
     const ddim = join(dir, "ddim.png");
-    const sampled = run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", ddim, "--gif", join(dir, "ddim.gif")]);
+    const sampled = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", ddim, "--gif", join(dir, "ddim.gif")]);
     expect(sampled.stderr).toContain("DDIM-5: 4 28x28 images in");
     expect(sampled.status).toBe(0);
     // 4 cells of 28 px at the grid's scale 4, with 2 px gutters between them.
@@ -79,25 +79,25 @@ describe("npm run train -- --config", () => {
     expect(readFileSync(join(dir, "ddim.gif")).subarray(0, 6).toString()).toBe("GIF89a");
     // The same run with the network on ONNX Runtime: the same grid, to a level of rounding (eps agrees to 1e-4).
     const onnx = join(dir, "ddim-onnx.png");
-    const onOnnx = run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", onnx, "--onnx"]);
+    const onOnnx = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", onnx, "--onnx"]);
     expect(onOnnx.stderr).toContain("DDIM-5 on ONNX Runtime: 4 28x28 images in");
     expect(onOnnx.status).toBe(0);
     expect(await largestPixelDifference(ddim, onnx)).toBeLessThanOrEqual(1);
     const ddpm = join(dir, "ddpm.png");
-    const full = run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddpm", "--n", "2", "--out", ddpm]);
+    const full = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddpm", "--n", "2", "--out", ddpm]);
     expect(full.status).toBe(0);
     expect(existsSync(ddpm)).toBe(true);
   }, 240_000);
 
-  it("refuses flags the config decides, and context for the unconditional model, naming them", () => {
+  it("refuses flags the config decides, and context for the unconditional model, naming them", async () => {
     const file = join(dir, "tiny.json");
     writeFileSync(file, JSON.stringify(config, null, 2));
-    const clash = run("train", ["--config", file, "--context", "--epochs", "3", "--out", join(dir, "other")]);
+    const clash = await run("train", ["--config", file, "--context", "--epochs", "3", "--out", join(dir, "other")]);
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain(`train: --config ${file} sets the whole run (data, model, schedule, recipe; unconditional), so --context, --epochs cannot come with it`);
     expect(existsSync(join(dir, "other"))).toBe(false);
     if (existsSync(join(dir, "run", "manifest.json"))) {
-      const context = run("sample", ["--checkpoint", join(dir, "run"), "--steps", "5", "--context", "each", "--out", join(dir, "context.png")]);
+      const context = await run("sample", ["--checkpoint", join(dir, "run"), "--steps", "5", "--context", "each", "--out", join(dir, "context.png")]);
       expect(context.status).toBe(1);
       expect(context.stderr).toContain("holds an unconditional AttentionUnet (28x28x1 images, no classes): drop --context.");
     }
