@@ -25,7 +25,7 @@ import { architectureOf } from "../lib/model/architecture";
 import { ContextUnet } from "../lib/model/contextUnet";
 import { CAPTION_ENCODER_DEFAULTS } from "../lib/text/captionEncoder";
 import { captionedModelOptions, captionedTrainingData } from "../lib/text/captionedData";
-import { HELD_OUT_PAIRS, type HeldOutPair, heldOutPairs } from "../lib/text/heldOutPrompts";
+import { HELD_OUT_PAIRS, type HeldOutPair, TooFewHeldOutPairsError, heldOutPairs } from "../lib/text/heldOutPrompts";
 import { TextContextUnet } from "../lib/text/textContextUnet";
 import type { TrainableNoiseModel } from "../lib/model/trainableNoiseModel";
 import { LOSS_KINDS, type TrainConfig, VARIANCE_KINDS, resolveTrainConfig } from "../lib/train/config";
@@ -279,7 +279,11 @@ function heldOutOption(captions: SpriteCaptions, count: number, seed: number): H
   try {
     return heldOutPairs(captions, { count, seed });
   } catch (error) {
-    throw new Error(`--hold-out ${count}: ${(error as Error).message.replace(/; ask for fewer.*$/, "")}. Give a smaller --hold-out, or --hold-out 0 to train on every image.`);
+    if (!(error instanceof TooFewHeldOutPairsError)) throw error;
+    throw new Error(
+      `--hold-out ${count}: heldOutPairs: only ${error.available} kind-and-colour pairs can be held out with at least ${error.minBases} bases each ` +
+        `(asked for ${count}). Give a smaller --hold-out, or --hold-out 0 to train on every image.`,
+    );
   }
 }
 

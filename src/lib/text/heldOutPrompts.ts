@@ -39,6 +39,17 @@ export interface HeldOutOptions {
 /** The default number of held-out pairs: the measurement asks for at least 20 prompts. */
 export const HELD_OUT_PAIRS = 24;
 
+/** heldOutPairs' error when the set has fewer eligible pairs than asked for; callers can say what to change. */
+export class TooFewHeldOutPairsError extends Error {
+  constructor(
+    readonly available: number,
+    readonly requested: number,
+    readonly minBases: number,
+  ) {
+    super(`heldOutPairs: only ${available} kind-and-colour pairs can be held out with at least ${minBases} bases each (asked for ${requested}); ask for fewer or lower minBases.`);
+  }
+}
+
 const pairKey = (kind: string, colour: string) => `${kind}\u0000${colour}`;
 
 /** The held-out pairs of a captioned set (see the module comment); throws when fewer than `count` are eligible. */
@@ -76,9 +87,7 @@ export function heldOutPairs(captions: SpriteCaptions, options: HeldOutOptions =
     const images = bases.reduce((sum, base) => sum + base.images[1] - base.images[0], 0);
     chosen.push({ kind, colour, prompt: bases[0].captions[0], bases: bases.length, images });
   }
-  if (chosen.length < count) {
-    throw new Error(`heldOutPairs: only ${chosen.length} kind-and-colour pairs can be held out with at least ${minBases} bases each (asked for ${count}); ask for fewer or lower minBases.`);
-  }
+  if (chosen.length < count) throw new TooFewHeldOutPairsError(chosen.length, count, minBases);
   return chosen;
 }
 
