@@ -16,6 +16,8 @@ import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
 import type { CheckpointManifest } from "../../src/lib/train/checkpoint";
 import { parseSampleArgs, promptsFor } from "../../src/cli/sample";
 import { parseTrainArgs } from "../../src/cli/train";
+import { parseEvaluateTextArgs } from "../../src/cli/evaluate-text";
+import { parseEvaluateInversionArgs } from "../../src/cli/evaluate-inversion";
 
 const ROOT = resolve(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "cli-text-"));
@@ -161,5 +163,30 @@ describe("npm run sample -- --prompt", () => {
     expect(parse(["--prompt", "a pig", "--prompt", "pig"])()).toMatchObject({ prompts: ["a pig", "pig"], n: 16, rows: 2, allowUnknown: false });
     expect(parse(["--prompt", "a pig", "--n", "5", "--rows", "1"])()).toMatchObject({ n: 5, rows: 1 });
     expect(promptsFor(["a", "b", "c"], 7)).toEqual(["a", "a", "a", "b", "b", "c", "c"]);
+  });
+});
+
+describe("npm run evaluate-text and evaluate-inversion", () => {
+  it("refuse a text checkpoint without held-out pairs or without a learnt word, and a class checkpoint, saying what to give", async () => {
+    const text = await run("evaluate-text", ["--checkpoint", RUN, "--per-prompt", "2"]);
+    expect(text.stderr).toContain(`${RUN} holds no held-out pairs (data.heldOut)`);
+    expect(text.stderr).toContain("npm run train -- --text --hold-out 24");
+    expect(text.status).toBe(1);
+    const classes = await run("evaluate-text", ["--checkpoint", join(ROOT, "models", "context")]);
+    expect(classes.stderr).toContain("holds a ContextUnet, not a text-conditioned model");
+    expect(classes.status).toBe(1);
+    const inversion = await run("evaluate-inversion", ["--checkpoint", RUN]);
+    expect(inversion.stderr).toContain(`${RUN} has no inversion-log.json: give the --out folder of \`npm run invert\``);
+    expect(inversion.status).toBe(1);
+  }, 120_000);
+
+  it("check their numbers and the record's path before loading anything", () => {
+    expect(() => parseEvaluateTextArgs(["--checkpoint", RUN, "--per-prompt", "0"])).toThrow("--per-prompt");
+    expect(() => parseEvaluateTextArgs(["--checkpoint", RUN, "--record", join(dir, "r.txt")])).toThrow(".json");
+    expect(() => parseEvaluateTextArgs(["--per-prompt", "3"])).toThrow("--checkpoint is required");
+    expect(parseEvaluateTextArgs(["--checkpoint", RUN])).toMatchObject({ perPrompt: 50, sampler: "ddim", guidance: 0, seed: 0 });
+    expect(() => parseEvaluateInversionArgs(["--checkpoint", RUN, "--kind", "dragon"])).toThrow('--kind must be one of robot, got "dragon"');
+    expect(() => parseEvaluateInversionArgs(["--checkpoint", RUN, "--guidance", "-1"])).toThrow("--guidance");
+    expect(parseEvaluateInversionArgs(["--checkpoint", RUN, "--prompt", "a <robot>"])).toMatchObject({ prompts: ["a <robot>"], n: 100, references: 200, kind: "robot" });
   });
 });

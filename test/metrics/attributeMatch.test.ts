@@ -18,6 +18,12 @@ import { type AttributeClassifiers, type ExpectedAttributes, attributeMatch, rea
 import { SpriteClassifier } from "../../src/lib/metrics/classifier";
 import { readClassifierManifest, saveClassifier } from "../../src/lib/metrics/classifierFile";
 import { type RealSpriteSet, realSpriteSet } from "../../src/lib/metrics/realSprites";
+import { deriveSeed } from "../../src/lib/data/sprites/prng";
+import { sample } from "../../src/lib/diffusion/samplers";
+import { courseSchedule } from "../../src/lib/diffusion/schedule";
+import { fnv1a, promptSetMatch } from "../../src/lib/metrics/promptMatchEvaluation";
+import { TextContextUnet } from "../../src/lib/text/textContextUnet";
+import type { LoadedModel } from "../../src/lib/train/trainingCheckpoint";
 import { useTestBackend } from "../helpers/backends";
 
 const dir = mkdtempSync(join(tmpdir(), "attribute-match-"));
@@ -119,4 +125,41 @@ describe("the reference: real sprites of the wanted attributes", () => {
     const none = await realAttributeMatch(classifiers, real.dataset, captions, real.split.heldOut, [{ kind: "dragon", colour: "red" }]);
     expect(none).toEqual({ match: null, indices: new Int32Array(0), missing: [{ kind: "dragon", colour: "red" }] });
   });
+});
+
+describe("promptSetMatch: a text model's sprites read per prompt", () => {
+  it("reads each prompt's sprites as attributeMatch does on the same draw, pools by count, and seeds by kind, leaking nothing", async () => {
+    // Two kind-and-colour pairs of the set (their template-1 captions as prompts), a tiny untrained text model.
+    const bases = [...new Map(captions.bases.map((base) => [base.kind, base])).values()].slice(0, 2);
+    const pairs = bases.map((base) => ({ kind: base.kind, colour: base.colours[0], prompt: base.captions[0] }));
+    const model = new TextContextUnet({ vocabulary: captions.vocabulary, encoder: { maxTokens: 16, embeddingWidth: 8, hiddenWidth: 8, contextSize: 4 }, unet: { nFeat: 8, height: 16 } }, 3);
+    const loaded = { model, schedule: courseSchedule, weights: "raw", weightsLabel: "raw", manifest: {} } as unknown as LoadedModel<TextContextUnet>;
+    const options = { sampler: "ddim" as const, steps: 2, perPrompt: 3, seed: 5, guidance: 1 };
+    const realShares = [{ count: 2, kind: 1, colour: 0.5, both: 0.5 }, null];
+    try {
+      // The first call fills the sampler's caches (the schedule's tensors); the second leaves the count as it was.
+      const alone = await promptSetMatch(loaded, classifiers, pairs.slice(1), [null], options);
+      const before = tf.memory().numTensors;
+      const both = await promptSetMatch(loaded, classifiers, pairs, realShares, options);
+      expect(tf.memory().numTensors).toBe(before);
+      // The second prompt alone drew what it draws beside the first (its noise comes from its kind).
+      expect(alone.rows[0]).toEqual(both.rows[1]);
+      // The same draw, made and read here: the library's shares.
+      for (const [i, pair] of pairs.entries()) {
+        const context = model.captionContexts([pair.prompt, pair.prompt, pair.prompt]);
+        const seed = deriveSeed(5, fnv1a(pair.kind));
+        const { samples } = await sample(model, courseSchedule, { count: 3, seed }, context, { sampler: "ddim", steps: 2, guidance: 1, seed, saveFrame: () => false });
+        const match = await attributeMatch(classifiers, samples, [0, 1, 2].map(() => ({ kind: pair.kind, colour: pair.colour })));
+        tf.dispose([context, samples]);
+        expect(both.rows[i]).toEqual({ ...pair, generated: { count: 3, kind: match.kind, colour: match.colour, both: match.both }, real: realShares[i] });
+      }
+      const mean = (key: "kind" | "colour" | "both") => (both.rows[0].generated[key] + both.rows[1].generated[key]) / 2;
+      expect(both.generated).toEqual({ count: 6, kind: mean("kind"), colour: mean("colour"), both: mean("both") });
+      expect(both.real).toEqual(realShares[0]);
+      expect(fnv1a("a")).toBe(0xe40c292c); // FNV-1a's published value for "a"
+      await expect(promptSetMatch(loaded, classifiers, pairs, [null], options)).rejects.toThrow("2 prompts but 1 real references");
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 });

@@ -13,7 +13,8 @@ import { type SpriteCaptions, loadSpriteCaptions } from "../../src/lib/data/spri
 import { ensureSpriteSet, writeSpriteSet } from "../../src/lib/data/spriteFiles";
 import { generateSpriteSet } from "../../src/lib/data/sprites/generate";
 import { captionedTrainingData } from "../../src/lib/text/captionedData";
-import { heldOutImageMask, heldOutPairs } from "../../src/lib/text/heldOutPrompts";
+import { heldOutImageMask, heldOutPairs, trainedCounterparts } from "../../src/lib/text/heldOutPrompts";
+import { pooledShares } from "../../src/lib/metrics/promptMatchEvaluation";
 import { WordTokenizer } from "../../src/lib/text/tokenizer";
 import { useTestBackend } from "../helpers/backends";
 
@@ -82,5 +83,43 @@ describe("captionedTrainingData with held-out pairs", () => {
     const subset = captionedTrainingData(dataset, captions, { tokenizer, maxTokens: 16, seed: 0, subset: 300, heldOut: pairs });
     expect(subset.count).toBeLessThanOrEqual(300);
     expect(subset.captions.filter((caption) => heldCaptions.has(caption))).toEqual([]);
+  });
+});
+
+describe("trainedCounterparts", () => {
+  it("pairs each held-out pair with its kind's most common trained main colour, recounted here", () => {
+    const pairs = heldOutPairs(captions, { count: 6, seed: 0 });
+    const held = new Set(pairs.map((pair) => `${pair.kind}/${pair.colour}`));
+    const controls = trainedCounterparts(captions, pairs);
+    for (const pair of pairs) {
+      const counts = new Map<string, number>();
+      for (const base of captions.bases) {
+        if (base.kind === pair.kind && !held.has(pairOf(base))) counts.set(base.colours[0], (counts.get(base.colours[0]) ?? 0) + 1);
+      }
+      const control = controls.find((c) => c.kind === pair.kind);
+      if (counts.size === 0) {
+        expect(control).toBeUndefined();
+        continue;
+      }
+      const most = Math.max(...counts.values());
+      const expected = [...counts.keys()].filter((colour) => counts.get(colour) === most).sort()[0];
+      expect(control).toBeDefined();
+      expect(control!.colour).toBe(expected);
+      expect(held.has(`${control!.kind}/${control!.colour}`)).toBe(false);
+      expect(control!.prompt).toBe(captions.bases.find((base) => pairOf(base) === `${pair.kind}/${expected}`)!.captions[0]);
+    }
+    // heldOutPairs keeps >= 2 bases of each held-out kind in other colours, so every pair has a control.
+    expect(controls).toHaveLength(pairs.length);
+  });
+});
+
+describe("pooledShares", () => {
+  it("weights each part's shares by its count, and pools nothing to null", () => {
+    const pooled = pooledShares([
+      { count: 10, kind: 1, colour: 0.5, both: 0.5 },
+      { count: 30, kind: 0, colour: 1, both: 0 },
+    ]);
+    expect(pooled).toEqual({ count: 40, kind: 0.25, colour: 0.875, both: 0.125 });
+    expect(pooledShares([])).toBeNull();
   });
 });

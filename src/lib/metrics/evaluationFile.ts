@@ -4,12 +4,19 @@
  * lesson can show the numbers without sampling 1000 sprites itself. Its `imageSets` part holds the
  * 28x28 models' rows (`npm run set-frechet -- --checkpoint DIR --record FILE`), each measured with
  * its set's own classifier, one entry per model, weights, sampler, step count, eta and clipping.
+ * Its `promptMatch` part holds the text models' rows (promptMatchEvaluation.ts): whether their
+ * sprites show the kind and colour their prompts name, read by the attribute classifiers; its
+ * `inversion` part, textual inversion's (inversionMatch.ts): whether a learnt word draws its kind;
+ * its `ardm` part, the autoregressive models' SFD and time at k variables per call (ardmEvaluation.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { projectPath } from "../data/projectRoot";
 import { writeFileAtomic } from "../train/atomicFile";
 import type { ImageSetModelEvaluation } from "./imageSetModelEvaluation";
+import type { ArdmEvaluation } from "./ardmEvaluation";
+import type { InversionEvaluation } from "./inversionMatch";
 import type { ModelEvaluation } from "./modelEvaluation";
+import type { PromptMatchEvaluation } from "./promptMatchEvaluation";
 
 export const EVALUATION_FILE = "models/evaluation.json";
 export const EVALUATION_FORMAT = "sprite-diffusion-evaluation";
@@ -21,6 +28,12 @@ export interface EvaluationFile {
   results: ModelEvaluation[];
   /** The 28x28 models' rows (absent until one is recorded). */
   imageSets?: ImageSetModelEvaluation[];
+  /** The text models' prompt-match rows (`npm run evaluate-text -- --checkpoint DIR --record FILE`; absent until one is recorded). */
+  promptMatch?: PromptMatchEvaluation[];
+  /** Textual inversion's rows (`npm run evaluate-inversion -- --checkpoint DIR --record FILE`): does the learnt word draw its kind? */
+  inversion?: InversionEvaluation[];
+  /** The ARDMs' rows (`npm run evaluate-ardm -- --checkpoint DIR --k K --record FILE`): SFD and time at k variables per call. */
+  ardm?: ArdmEvaluation[];
 }
 
 /** Reads the recorded evaluations (path relative to the project root); throws if there are none. */
@@ -129,6 +142,81 @@ export function recordImageSetEvaluation(path: string, result: ImageSetModelEval
       (a.engine ?? "").localeCompare(b.engine ?? ""),
   );
   const contents: EvaluationFile = { ...previous, imageSets };
+  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
+  return contents;
+}
+
+type PromptMatchRunKey = Pick<PromptMatchEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised" | "guidance" | "perPrompt" | "seed">;
+
+const samePromptMatchRun = (a: PromptMatchRunKey, b: PromptMatchRunKey) =>
+  a.checkpoint === b.checkpoint &&
+  a.weights === b.weights &&
+  a.sampler === b.sampler &&
+  a.steps === b.steps &&
+  a.eta === b.eta &&
+  a.clipDenoised === b.clipDenoised &&
+  a.guidance === b.guidance &&
+  a.perPrompt === b.perPrompt &&
+  a.seed === b.seed;
+
+/** The recorded prompt-match row of a text checkpoint for these weights, sampler, guidance, count and seed, or undefined. */
+export function findPromptMatchEvaluation(file: EvaluationFile, key: PromptMatchRunKey): PromptMatchEvaluation | undefined {
+  return (file.promptMatch ?? []).find((r) => samePromptMatchRun(r, key));
+}
+
+/**
+ * Adds a text model's prompt-match row to the file's `promptMatch` (the file must exist), replacing
+ * an earlier row of the same run; rows sorted by checkpoint, weights, sampler, steps and guidance.
+ */
+export function recordPromptMatchEvaluation(path: string, result: PromptMatchEvaluation): EvaluationFile {
+  const previous = readEvaluations(path);
+  const promptMatch = [...(previous.promptMatch ?? []).filter((r) => !samePromptMatchRun(r, result)), result].sort(
+    (a, b) =>
+      a.checkpoint.localeCompare(b.checkpoint) ||
+      a.weights.localeCompare(b.weights) ||
+      a.sampler.localeCompare(b.sampler) ||
+      a.steps - b.steps ||
+      a.guidance - b.guidance ||
+      a.perPrompt - b.perPrompt ||
+      a.seed - b.seed,
+  );
+  const contents: EvaluationFile = { ...previous, promptMatch };
+  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
+  return contents;
+}
+
+type InversionRunKey = Pick<InversionEvaluation, "checkpoint" | "sampler" | "steps" | "eta" | "clipDenoised" | "guidance" | "n" | "seed">;
+
+const sameInversionRun = (a: InversionRunKey, b: InversionRunKey) =>
+  a.checkpoint === b.checkpoint && a.sampler === b.sampler && a.steps === b.steps && a.eta === b.eta && a.clipDenoised === b.clipDenoised && a.guidance === b.guidance && a.n === b.n && a.seed === b.seed;
+
+/** Adds an inverted checkpoint's row to the file's `inversion` part (the file must exist), replacing an earlier row of the same run. */
+export function recordInversionEvaluation(path: string, result: InversionEvaluation): EvaluationFile {
+  const previous = readEvaluations(path);
+  const inversion = [...(previous.inversion ?? []).filter((r) => !sameInversionRun(r, result)), result].sort(
+    (a, b) => a.checkpoint.localeCompare(b.checkpoint) || a.sampler.localeCompare(b.sampler) || a.steps - b.steps || a.guidance - b.guidance || a.n - b.n || a.seed - b.seed,
+  );
+  const contents: EvaluationFile = { ...previous, inversion };
+  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
+  return contents;
+}
+
+type ArdmRunKey = Pick<ArdmEvaluation, "checkpoint" | "weights" | "k" | "n" | "seed" | "batch">;
+
+const sameArdmRun = (a: ArdmRunKey, b: ArdmRunKey) => a.checkpoint === b.checkpoint && a.weights === b.weights && a.k === b.k && a.n === b.n && a.seed === b.seed && a.batch === b.batch;
+
+/** The recorded ARDM row for this checkpoint, weights, k, n, seed and batch, or undefined. */
+export function findArdmEvaluation(file: EvaluationFile, key: ArdmRunKey): ArdmEvaluation | undefined {
+  return (file.ardm ?? []).find((r) => sameArdmRun(r, key));
+}
+
+/** Adds an ARDM's row to the file's `ardm` part (the file must exist), replacing an earlier row of the same run; sorted by checkpoint, weights and k. */
+export function recordArdmEvaluation(path: string, result: ArdmEvaluation): EvaluationFile {
+  const previous = readEvaluations(path);
+  const ardm = [...(previous.ardm ?? []).filter((r) => !sameArdmRun(r, result)), result].sort(
+    (a, b) => a.checkpoint.localeCompare(b.checkpoint) || a.weights.localeCompare(b.weights) || a.k - b.k || a.n - b.n || a.seed - b.seed || a.batch - b.batch,
+  );
+  const contents: EvaluationFile = { ...previous, ardm };
   writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
   return contents;
 }

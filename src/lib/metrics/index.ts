@@ -29,6 +29,9 @@ export {
   type ConfusedPair,
   type SpriteAttributeName,
 } from "./attributeClassifier";
+export { evaluateArdm, type ArdmEvaluation, type ArdmEvaluationOptions } from "./ardmEvaluation";
+export { classifierFeatures, evaluateInversion, nearestKindReferences, nearestKindShare, spritesFromBytes, withoutToken, type InversionEvaluation, type InversionEvaluationOptions, type InversionPromptMatch, type NearestKindReferences } from "./inversionMatch";
+export { evaluatePromptMatch, fnv1a, pooledShares, promptSeed, promptSetMatch, realPairShares, type MatchShares, type PromptMatchEvaluation, type PromptMatchEvaluationOptions, type PromptMatchRow, type PromptSetMatch } from "./promptMatchEvaluation";
 export { attributeMatch, realAttributeMatch, realSpritesWithAttributes, type AttributeClassifiers, type AttributeMatch, type ExpectedAttributes, type RealSpritesWithAttributes } from "./attributeMatch";
 export { IMAGE_SET_NAMES, checkClassifierFits, checkImageSetName, checkImagesFit, imageSetClassifierConfig, imageSetClassifierDir, imageSetPart, loadImageSetClassifier } from "./imageSetClassifier";
 export { clippedNoiseImages, frechetAgainstTestSet, testImages, type ImageSetFrechetReport, type TestImages } from "./imageSetFrechet";
@@ -40,7 +43,7 @@ export { NEAR_DUPLICATE_DISTANCE, diversity, nearestNeighbourDistances, rmsDista
 export { classShares, contextAccuracy, featureFit, sfdAgainstHeldOut, spriteFrechetDistance, type ContextAccuracy, type SfdReport } from "./evaluate";
 export { diffusionTrainingSet, type DiffusionTrainingSet } from "./trainingSet";
 export { evaluateDiffusionModel, type ModelEvaluation, type ModelEvaluationOptions } from "./modelEvaluation";
-export { EVALUATION_FILE, findEvaluation, findImageSetEvaluation, readEvaluations, recordEvaluation, recordImageSetEvaluation, type EvaluationFile } from "./evaluationFile";
+export { EVALUATION_FILE, findEvaluation, findImageSetEvaluation, findPromptMatchEvaluation, readEvaluations, recordEvaluation, recordImageSetEvaluation, recordPromptMatchEvaluation, recordInversionEvaluation, recordArdmEvaluation, findArdmEvaluation, type EvaluationFile } from "./evaluationFile";
 export { noisePredictionErrorByStep, type StepError } from "./noisePredictionError";
 export { boundNoise, unseenHeldOutSprites, variationalBound, type StepTerm, type UnseenSprites, type VariationalBound, type VariationalBoundOptions } from "./likelihood";
 export { LIKELIHOOD_FILE, readLikelihoods, recordLikelihood, summariseTerms, type LikelihoodFile, type LikelihoodRecord } from "./likelihoodFile";

@@ -96,3 +96,34 @@ export function heldOutImageMask(captions: SpriteCaptions, pairs: readonly HeldO
   const held = new Set(pairs.map((pair) => pairKey(pair.kind, pair.colour)));
   return Uint8Array.from(captions.images, (base) => (held.has(pairKey(base.kind, base.colours[0])) ? 1 : 0));
 }
+
+/** A kind-and-colour pair the text model did train on, as a held-out pair's control. */
+export interface PromptPair {
+  kind: string;
+  colour: string;
+  prompt: string;
+}
+
+/**
+ * The control of each held-out pair: the same kind in the main colour it has most bases of among
+ * the pairs not held out (ties: the first colour name alphabetically), with that pair's prompt.
+ * "a red potion" (never trained on) is read against "a blue potion" (trained on): the same kind
+ * word, so the gap between them is what composing an unseen pair costs. A held-out pair whose kind
+ * has no other trained colour gets no control (left out).
+ */
+export function trainedCounterparts(captions: SpriteCaptions, heldOut: readonly Pick<PromptPair, "kind" | "colour">[]): PromptPair[] {
+  const held = new Set(heldOut.map((pair) => pairKey(pair.kind, pair.colour)));
+  const controls: PromptPair[] = [];
+  for (const pair of heldOut) {
+    const byColour = new Map<string, { bases: number; prompt: string }>();
+    for (const base of captions.bases) {
+      const colour = base.colours[0];
+      if (base.kind !== pair.kind || held.has(pairKey(base.kind, colour))) continue;
+      const known = byColour.get(colour);
+      byColour.set(colour, { bases: (known?.bases ?? 0) + 1, prompt: known?.prompt ?? base.captions[0] });
+    }
+    const best = [...byColour.entries()].sort(([a, x], [b, y]) => y.bases - x.bases || (a < b ? -1 : a > b ? 1 : 0))[0];
+    if (best) controls.push({ kind: pair.kind, colour: best[0], prompt: best[1].prompt });
+  }
+  return controls;
+}
