@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
+import { type SamplerChoice, parseSamplerName } from "../lib/diffusion/samplers";
 
 /** The nearest folder at or above `path` that exists (the root always does). */
 function nearestExisting(path: string): string {
@@ -104,4 +105,32 @@ export function choiceOption<T extends string>(value: string | undefined, option
 export function onOffOption(value: string | undefined, option: string): boolean | undefined {
   const choice = choiceOption(value, option, ["on", "off"] as const);
   return choice === undefined ? undefined : choice === "on";
+}
+
+/** parseArgs' spec of the sampler options the measuring commands share (--sampler, --steps, --eta, --clip-denoised). */
+export const SAMPLER_OPTIONS = {
+  sampler: { type: "string", default: "ddim" },
+  steps: { type: "string" },
+  eta: { type: "string" },
+  "clip-denoised": { type: "string" },
+} as const;
+
+/** Their lines in a command's usage text. */
+export const SAMPLER_USAGE = `  --sampler NAME     ddim (default), ddpm or ddpm-no-noise
+  --steps N          steps, dividing the checkpoint's T: DDIM's (default 25) or DDPM's (default T;
+                     fewer: the respaced chain of improved DDPM)
+  --eta X            DDIM only: eta (default 0)
+  --clip-denoised on|off
+                     clip the x_0 estimate to [-1, 1] at every step (default on where the schedule
+                     magnifies eps^'s error in x_0 more than the course's: cosine, T = 1000; off on
+                     the course's schedule); recorded`;
+
+/** The sampler options checked into a SamplerChoice (the checkpoint's T checks the steps when sampling starts). */
+export function samplerChoiceOption(values: { sampler?: string; steps?: string; eta?: string; "clip-denoised"?: string }): SamplerChoice {
+  return {
+    sampler: parseSamplerName(values.sampler ?? "ddim"),
+    steps: numberOption(values.steps, "steps", { integer: true, min: 1 }),
+    eta: numberOption(values.eta, "eta", { min: 0 }),
+    clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
+  };
 }

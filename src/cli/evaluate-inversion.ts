@@ -14,31 +14,28 @@ import { describeBackend, initBackend } from "../lib/backend";
 import { readNpy } from "../lib/data/npy";
 import { projectPath } from "../lib/data/projectRoot";
 import { HELD_OUT_KINDS } from "../lib/data/sprites/heldOut";
-import { parseSamplerName } from "../lib/diffusion/samplers";
 import { attributeClassifierDir, loadAttributeClassifier } from "../lib/metrics/attributeClassifier";
 import { recordInversionEvaluation } from "../lib/metrics/evaluationFile";
 import { type InversionEvaluation, evaluateInversion } from "../lib/metrics/inversionMatch";
 import { realSpriteSet } from "../lib/metrics/realSprites";
 import { INVERSION_LOG_FILE, type InversionLog, loadTextModel } from "../lib/text/inversionFiles";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, choiceOption, numberOption, onOffOption } from "./arguments";
+import { SAMPLER_OPTIONS, SAMPLER_USAGE, checkOutputFile, choiceOption, numberOption, samplerChoiceOption } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate-inversion -- --checkpoint DIR [options]
-  --checkpoint DIR      an inverted model (npm run invert --out DIR: its ${INVERSION_LOG_FILE} names the word)
-  --prompt TEXT         a prompt using the word (repeat for more; default "a {token}" and "a {token} with a shield")
-  --kind K              the kind the examples show: ${HELD_OUT_KINDS.join(", ")} (default robot)
-  --n N                 sprites per prompt, and new-kind sprites for the ceiling (default 100)
-  --references R        references of each group: new-kind sprites and real ones (default 200)
-  --sampler NAME        ddim (default), ddpm or ddpm-no-noise
-  --steps N             sampler steps (default: DDIM 25, DDPM the schedule's T)
-  --eta X               DDIM only: eta (default 0)
-  --clip-denoised on|off
-  --guidance W          classifier-free guidance weight w >= 0 (default 0)
-  --seed N              seed of the samples and the references (default 0)
-  --weights W           auto (default), ema or raw
-  --kind-classifier DIR the classifier whose features the test reads (default ${attributeClassifierDir("kind")})
-  --record FILE         merge the row into FILE's inversion part (e.g. models/evaluation.json)`;
+  --checkpoint DIR   an inverted model (npm run invert --out DIR: its ${INVERSION_LOG_FILE} names the word)
+  --prompt TEXT      a prompt using the word (repeat for more; default "a {token}" and "a {token} with a shield")
+  --kind K           the kind the examples show: ${HELD_OUT_KINDS.join(", ")} (default robot)
+  --n N              sprites per prompt, and new-kind sprites for the ceiling (default 100)
+  --references R     references of each group: new-kind sprites and real ones (default 200)
+${SAMPLER_USAGE}
+  --guidance W       classifier-free guidance weight w >= 0 (default 0)
+  --seed N           seed of the samples and the references (default 0)
+  --weights W        auto (default), ema or raw
+  --kind-classifier DIR
+                     the classifier whose features the test reads (default ${attributeClassifierDir("kind")})
+  --record FILE      merge the row into FILE's inversion part (e.g. models/evaluation.json)`;
 
 const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
 
@@ -61,10 +58,7 @@ export function parseEvaluateInversionArgs(args: string[]) {
       kind: { type: "string", default: "robot" },
       n: { type: "string", default: "100" },
       references: { type: "string", default: "200" },
-      sampler: { type: "string", default: "ddim" },
-      steps: { type: "string" },
-      eta: { type: "string" },
-      "clip-denoised": { type: "string" },
+      ...SAMPLER_OPTIONS,
       guidance: { type: "string", default: "0" },
       seed: { type: "string", default: "0" },
       weights: { type: "string", default: "auto" },
@@ -82,10 +76,7 @@ export function parseEvaluateInversionArgs(args: string[]) {
     kind: choiceOption(values.kind!, "kind", HELD_OUT_KINDS),
     n: numberOption(values.n, "n", { integer: true, min: 1 })!,
     references: numberOption(values.references, "references", { integer: true, min: 1 })!,
-    sampler: parseSamplerName(values.sampler!),
-    steps: numberOption(values.steps, "steps", { integer: true, min: 1 }),
-    eta: numberOption(values.eta, "eta", { min: 0 }),
-    clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
+    ...samplerChoiceOption(values),
     guidance: numberOption(values.guidance, "guidance", { min: 0 })!,
     seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
     weights: parseWeightChoice(values.weights!),

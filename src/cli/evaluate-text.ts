@@ -12,30 +12,27 @@ import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend";
 import { projectPath } from "../lib/data/projectRoot";
 import { loadSpriteCaptions } from "../lib/data/spriteCaptions";
-import { parseSamplerName } from "../lib/diffusion/samplers";
 import { attributeClassifierDir, loadAttributeClassifier } from "../lib/metrics/attributeClassifier";
 import { recordPromptMatchEvaluation } from "../lib/metrics/evaluationFile";
 import { type MatchShares, type PromptMatchEvaluation, type PromptSetMatch, evaluatePromptMatch } from "../lib/metrics/promptMatchEvaluation";
 import { realSpriteSet } from "../lib/metrics/realSprites";
 import { TextContextUnet } from "../lib/text/textContextUnet";
 import { type LoadedModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption, onOffOption } from "./arguments";
+import { SAMPLER_OPTIONS, SAMPLER_USAGE, checkOutputFile, numberOption, samplerChoiceOption } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate-text -- --checkpoint DIR [options]
-  --checkpoint DIR      a text checkpoint trained with held-out pairs (npm run train -- --text), e.g. models/text
-  --per-prompt N        sprites drawn per prompt, and real sprites read per pair at most (default 50)
-  --sampler NAME        ddim (default), ddpm or ddpm-no-noise
-  --steps N             sampler steps (default: DDIM 25, DDPM the schedule's T)
-  --eta X               DDIM only: eta (default 0)
-  --clip-denoised on|off
-                        clip the x_0 estimate at every step (default: the schedule's, off for the course's)
-  --guidance W          classifier-free guidance weight w >= 0 toward the prompt (default 0 = none)
-  --seed N              seed of the samples (a prompt's own, derived from it) and of the real draws (default 0)
-  --weights W           auto (default: EMA when kept), ema or raw
-  --kind-classifier DIR    default ${attributeClassifierDir("kind")}
-  --colour-classifier DIR  default ${attributeClassifierDir("colour")}
-  --record FILE         merge the row into FILE's promptMatch part (e.g. models/evaluation.json)`;
+  --checkpoint DIR   a text checkpoint trained with held-out pairs (npm run train -- --text), e.g. models/text
+  --per-prompt N     sprites drawn per prompt, and real sprites read per pair at most (default 50)
+${SAMPLER_USAGE}
+  --guidance W       classifier-free guidance weight w >= 0 toward the prompt (default 0 = none)
+  --seed N           seed of the samples (a prompt's own, derived from it) and of the real draws (default 0)
+  --weights W        auto (default: EMA when kept), ema or raw
+  --kind-classifier DIR
+                     the kind classifier (default ${attributeClassifierDir("kind")})
+  --colour-classifier DIR
+                     the main-colour classifier (default ${attributeClassifierDir("colour")})
+  --record FILE      merge the row into FILE's promptMatch part (e.g. models/evaluation.json)`;
 
 const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
 const shares = (s: MatchShares | null) => (s === null ? "no real sprites" : `kind ${percent(s.kind)}, colour ${percent(s.colour)}, both ${percent(s.both)} (${s.count})`);
@@ -44,8 +41,9 @@ function setReport(name: string, set: PromptSetMatch): string[] {
   return [
     `  ${name}: ${set.rows.length} prompts`,
     `    generated: ${shares(set.generated)}`,
-    `    real:      ${shares(set.real)}`,
-    ...set.rows.map((row) => `    "${row.prompt}": ${shares(row.generated)}; real ${shares(row.real)}`),
+    `    real, unseen by the classifiers: ${shares(set.real)}`,
+    `    real, any sprite of the pair:    ${shares(set.realAll ?? null)}`,
+    ...set.rows.map((row) => `    "${row.prompt}": ${shares(row.generated)}; real ${shares(row.real)}; any real ${shares(row.realAll ?? null)}`),
   ];
 }
 
@@ -66,10 +64,7 @@ export function parseEvaluateTextArgs(args: string[]) {
     options: {
       checkpoint: { type: "string" },
       "per-prompt": { type: "string", default: "50" },
-      sampler: { type: "string", default: "ddim" },
-      steps: { type: "string" },
-      eta: { type: "string" },
-      "clip-denoised": { type: "string" },
+      ...SAMPLER_OPTIONS,
       guidance: { type: "string", default: "0" },
       seed: { type: "string", default: "0" },
       weights: { type: "string", default: "auto" },
@@ -85,10 +80,7 @@ export function parseEvaluateTextArgs(args: string[]) {
   return {
     checkpoint: values.checkpoint,
     perPrompt: numberOption(values["per-prompt"], "per-prompt", { integer: true, min: 1 })!,
-    sampler: parseSamplerName(values.sampler!),
-    steps: numberOption(values.steps, "steps", { integer: true, min: 1 }),
-    eta: numberOption(values.eta, "eta", { min: 0 }),
-    clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
+    ...samplerChoiceOption(values),
     guidance: numberOption(values.guidance, "guidance", { min: 0 })!,
     seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
     weights: parseWeightChoice(values.weights!),

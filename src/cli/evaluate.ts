@@ -10,25 +10,17 @@ import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend";
 import { projectPath } from "../lib/data/projectRoot";
 import { SPRITE_CLASS_NAMES } from "../lib/data/sprites/classes";
-import { parseSamplerName } from "../lib/diffusion/samplers";
 import { DEFAULT_NOISY_CLASSIFIER_DIR, loadNoisyClassifier } from "../lib/guidance/noisyClassifierFile";
 import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifierFile";
 import { type ModelEvaluation, evaluateDiffusionModel } from "../lib/metrics/modelEvaluation";
 import { recordEvaluation } from "../lib/metrics/evaluationFile";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption, onOffOption, requirePartner } from "./arguments";
+import { SAMPLER_OPTIONS, SAMPLER_USAGE, checkOutputFile, numberOption, samplerChoiceOption, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
   --checkpoint DIR   diffusion checkpoint folder (e.g. models/context)
-  --sampler NAME     ddim (default), ddpm or ddpm-no-noise
-  --steps N          steps, dividing the checkpoint's T: DDIM's (default 25) or DDPM's (default T;
-                     fewer: the respaced chain of improved DDPM)
-  --eta X            DDIM only: eta (default 0)
-  --clip-denoised on|off
-                     clip the x_0 estimate to [-1, 1] at every step (default on where the schedule
-                     magnifies eps^'s error in x_0 more than the course's: cosine, T = 1000; off on
-                     the course's schedule); recorded
+${SAMPLER_USAGE}
   --n N              samples (default 1000; the floor needs 2n held-out real sprites)
   --seed N           seed of the samples and of the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
@@ -82,10 +74,7 @@ export function parseEvaluateArgs(args: string[]) {
     args,
     options: {
       checkpoint: { type: "string" },
-      sampler: { type: "string", default: "ddim" },
-      steps: { type: "string" },
-      eta: { type: "string" },
-      "clip-denoised": { type: "string" },
+      ...SAMPLER_OPTIONS,
       n: { type: "string", default: "1000" },
       seed: { type: "string", default: "0" },
       classifier: { type: "string", default: DEFAULT_CLASSIFIER_DIR },
@@ -109,10 +98,7 @@ export function parseEvaluateArgs(args: string[]) {
   if (values.record !== undefined) checkOutputFile(projectPath(values.record), "--record", [".json"]);
   return {
     checkpoint: values.checkpoint,
-    sampler: parseSamplerName(values.sampler!),
-    steps: numberOption(values.steps, "steps", { integer: true, min: 1 }),
-    eta: numberOption(values.eta, "eta", { min: 0 }),
-    clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
+    ...samplerChoiceOption(values),
     n: numberOption(values.n, "n", { integer: true, min: 2 })!,
     seed: numberOption(values.seed, "seed", { integer: true, min: 0 })!,
     classifier: values.classifier!,

@@ -108,115 +108,85 @@ export function recordEvaluation(path: string, result: ModelEvaluation, classifi
   return contents;
 }
 
-type ImageSetRunKey = Pick<ImageSetModelEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised" | "engine">;
+/** The file's parts other than `results`, each a list of rows of one kind of measurement. */
+type PartName = "imageSets" | "promptMatch" | "inversion" | "ardm";
+type PartRow<P extends PartName> = NonNullable<EvaluationFile[P]>[number];
 
-const sameImageSetRun = (a: ImageSetRunKey, b: ImageSetRunKey) =>
-  a.checkpoint === b.checkpoint &&
-  a.weights === b.weights &&
-  a.sampler === b.sampler &&
-  a.steps === b.steps &&
-  a.eta === b.eta &&
-  a.clipDenoised === b.clipDenoised &&
-  (a.engine ?? "tfjs") === (b.engine ?? "tfjs");
+/** The fields that make a row's run, per part, in the order the part's rows are sorted by. */
+const RUN_FIELDS: { [P in PartName]: readonly (keyof PartRow<P>)[] } = {
+  imageSets: ["checkpoint", "weights", "sampler", "steps", "eta", "clipDenoised", "engine"],
+  promptMatch: ["checkpoint", "weights", "sampler", "steps", "eta", "clipDenoised", "guidance", "perPrompt", "seed"],
+  inversion: ["checkpoint", "sampler", "steps", "eta", "clipDenoised", "guidance", "n", "seed"],
+  ardm: ["checkpoint", "weights", "k", "n", "seed", "batch"],
+};
+
+/** Whether two rows of a part are of the same run: equal in every run field (an absent engine is TensorFlow.js's). */
+function sameRunOf<P extends PartName>(part: P, a: PartRow<P>, b: PartRow<P>): boolean {
+  return RUN_FIELDS[part].every((field) => a[field] === b[field]);
+}
+
+/** Orders two rows of a part by its run fields: text alphabetically (absent first), numbers and flags by value. */
+function runOrder<P extends PartName>(part: P, a: PartRow<P>, b: PartRow<P>): number {
+  for (const field of RUN_FIELDS[part]) {
+    const x: unknown = a[field];
+    const y: unknown = b[field];
+    if (x === y) continue;
+    return typeof x === "string" || typeof y === "string" ? String(x ?? "").localeCompare(String(y ?? "")) : Number(x ?? 0) - Number(y ?? 0);
+  }
+  return 0;
+}
+
+/** The recorded row of `part` of the same run as `key`, or undefined. */
+function findRow<P extends PartName>(file: EvaluationFile, part: P, key: PartRow<P>): PartRow<P> | undefined {
+  return ((file[part] ?? []) as PartRow<P>[]).find((r) => sameRunOf(part, r, key));
+}
+
+/** Adds `row` to `part` of the file (which must exist), replacing an earlier row of the same run; rows sorted by their run fields. */
+function recordRow<P extends PartName>(path: string, part: P, row: PartRow<P>): EvaluationFile {
+  const previous = readEvaluations(path);
+  const rows = [...((previous[part] ?? []) as PartRow<P>[]).filter((r) => !sameRunOf(part, r, row)), row].sort((a, b) => runOrder(part, a, b));
+  const contents: EvaluationFile = { ...previous, [part]: rows };
+  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
+  return contents;
+}
+
+type ImageSetRunKey = Pick<ImageSetModelEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised" | "engine">;
 
 /** The recorded row of a 28x28 model (its checkpoint folder as recorded, e.g. "models/mnist") for these weights and sampler, or undefined. */
 export function findImageSetEvaluation(file: EvaluationFile, key: ImageSetRunKey): ImageSetModelEvaluation | undefined {
-  return (file.imageSets ?? []).find((r) => sameImageSetRun(r, key));
+  return findRow(file, "imageSets", key as ImageSetModelEvaluation);
 }
 
-/**
- * Adds a 28x28 model's row to the file's `imageSets` (the file must exist: it holds the sprite
- * models' classifier), replacing an earlier row of the same run; rows sorted by checkpoint, weights,
- * sampler, steps, eta and clipping.
- */
+/** Adds a 28x28 model's row to the file's `imageSets` (the file must exist: it holds the sprite models' classifier), replacing an earlier row of the same run. */
 export function recordImageSetEvaluation(path: string, result: ImageSetModelEvaluation): EvaluationFile {
-  const previous = readEvaluations(path);
-  const imageSets = [...(previous.imageSets ?? []).filter((r) => !sameImageSetRun(r, result)), result].sort(
-    (a, b) =>
-      a.checkpoint.localeCompare(b.checkpoint) ||
-      a.weights.localeCompare(b.weights) ||
-      a.sampler.localeCompare(b.sampler) ||
-      a.steps - b.steps ||
-      a.eta - b.eta ||
-      Number(a.clipDenoised) - Number(b.clipDenoised) ||
-      (a.engine ?? "").localeCompare(b.engine ?? ""),
-  );
-  const contents: EvaluationFile = { ...previous, imageSets };
-  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
-  return contents;
+  return recordRow(path, "imageSets", result);
 }
 
 type PromptMatchRunKey = Pick<PromptMatchEvaluation, "checkpoint" | "weights" | "sampler" | "steps" | "eta" | "clipDenoised" | "guidance" | "perPrompt" | "seed">;
 
-const samePromptMatchRun = (a: PromptMatchRunKey, b: PromptMatchRunKey) =>
-  a.checkpoint === b.checkpoint &&
-  a.weights === b.weights &&
-  a.sampler === b.sampler &&
-  a.steps === b.steps &&
-  a.eta === b.eta &&
-  a.clipDenoised === b.clipDenoised &&
-  a.guidance === b.guidance &&
-  a.perPrompt === b.perPrompt &&
-  a.seed === b.seed;
-
 /** The recorded prompt-match row of a text checkpoint for these weights, sampler, guidance, count and seed, or undefined. */
 export function findPromptMatchEvaluation(file: EvaluationFile, key: PromptMatchRunKey): PromptMatchEvaluation | undefined {
-  return (file.promptMatch ?? []).find((r) => samePromptMatchRun(r, key));
+  return findRow(file, "promptMatch", key as PromptMatchEvaluation);
 }
 
-/**
- * Adds a text model's prompt-match row to the file's `promptMatch` (the file must exist), replacing
- * an earlier row of the same run; rows sorted by checkpoint, weights, sampler, steps and guidance.
- */
+/** Adds a text model's prompt-match row to the file's `promptMatch` (the file must exist), replacing an earlier row of the same run. */
 export function recordPromptMatchEvaluation(path: string, result: PromptMatchEvaluation): EvaluationFile {
-  const previous = readEvaluations(path);
-  const promptMatch = [...(previous.promptMatch ?? []).filter((r) => !samePromptMatchRun(r, result)), result].sort(
-    (a, b) =>
-      a.checkpoint.localeCompare(b.checkpoint) ||
-      a.weights.localeCompare(b.weights) ||
-      a.sampler.localeCompare(b.sampler) ||
-      a.steps - b.steps ||
-      a.guidance - b.guidance ||
-      a.perPrompt - b.perPrompt ||
-      a.seed - b.seed,
-  );
-  const contents: EvaluationFile = { ...previous, promptMatch };
-  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
-  return contents;
+  return recordRow(path, "promptMatch", result);
 }
-
-type InversionRunKey = Pick<InversionEvaluation, "checkpoint" | "sampler" | "steps" | "eta" | "clipDenoised" | "guidance" | "n" | "seed">;
-
-const sameInversionRun = (a: InversionRunKey, b: InversionRunKey) =>
-  a.checkpoint === b.checkpoint && a.sampler === b.sampler && a.steps === b.steps && a.eta === b.eta && a.clipDenoised === b.clipDenoised && a.guidance === b.guidance && a.n === b.n && a.seed === b.seed;
 
 /** Adds an inverted checkpoint's row to the file's `inversion` part (the file must exist), replacing an earlier row of the same run. */
 export function recordInversionEvaluation(path: string, result: InversionEvaluation): EvaluationFile {
-  const previous = readEvaluations(path);
-  const inversion = [...(previous.inversion ?? []).filter((r) => !sameInversionRun(r, result)), result].sort(
-    (a, b) => a.checkpoint.localeCompare(b.checkpoint) || a.sampler.localeCompare(b.sampler) || a.steps - b.steps || a.guidance - b.guidance || a.n - b.n || a.seed - b.seed,
-  );
-  const contents: EvaluationFile = { ...previous, inversion };
-  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
-  return contents;
+  return recordRow(path, "inversion", result);
 }
 
 type ArdmRunKey = Pick<ArdmEvaluation, "checkpoint" | "weights" | "k" | "n" | "seed" | "batch">;
 
-const sameArdmRun = (a: ArdmRunKey, b: ArdmRunKey) => a.checkpoint === b.checkpoint && a.weights === b.weights && a.k === b.k && a.n === b.n && a.seed === b.seed && a.batch === b.batch;
-
 /** The recorded ARDM row for this checkpoint, weights, k, n, seed and batch, or undefined. */
 export function findArdmEvaluation(file: EvaluationFile, key: ArdmRunKey): ArdmEvaluation | undefined {
-  return (file.ardm ?? []).find((r) => sameArdmRun(r, key));
+  return findRow(file, "ardm", key as ArdmEvaluation);
 }
 
-/** Adds an ARDM's row to the file's `ardm` part (the file must exist), replacing an earlier row of the same run; sorted by checkpoint, weights and k. */
+/** Adds an ARDM's row to the file's `ardm` part (the file must exist), replacing an earlier row of the same run. */
 export function recordArdmEvaluation(path: string, result: ArdmEvaluation): EvaluationFile {
-  const previous = readEvaluations(path);
-  const ardm = [...(previous.ardm ?? []).filter((r) => !sameArdmRun(r, result)), result].sort(
-    (a, b) => a.checkpoint.localeCompare(b.checkpoint) || a.weights.localeCompare(b.weights) || a.k - b.k || a.n - b.n || a.seed - b.seed || a.batch - b.batch,
-  );
-  const contents: EvaluationFile = { ...previous, ardm };
-  writeFileAtomic(projectPath(path), new TextEncoder().encode(JSON.stringify(contents, null, 2) + "\n"));
-  return contents;
+  return recordRow(path, "ardm", result);
 }
