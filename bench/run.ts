@@ -21,6 +21,9 @@
  *                                    ardm-train = one training step at its recipe's batch 16 (a fresh t and sigma per
  *                                    datum, Eq. 4's loss, backward, Adam 1e-3), ardm-step = its logits at one
  *                                    decoding step's mask, batch 32
+ *   npx tsx bench/run.ts --quick --cases ardm-conv-train,ardm-conv-step --name ardm-conv
+ *                                    the same for the ARDM's convolutional UNet of about the transformer's size
+ *                                    (twin: bench/ardm_conv_torch.py)
  *   npx tsx bench/run.ts --quick --cases sample,onnx-sample,attention-sample,attention-onnx-sample --name onnx
  *                                    the sampling forwards with eps from ONNX Runtime (onnxruntime-node, 2 threads)
  *                                    running the networks' ONNX graphs (src/lib/onnx), beside TensorFlow.js's;
@@ -30,7 +33,8 @@
  *                                    the second reference: Debian's python3-torch (1.13) under /usr/bin/python3
  *                                    -> bench/results/latest-debian.{json,md} (quick-debian, NAME-debian)
  *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
- *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,onnx-sample,attention-onnx-sample,
+ *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,ardm-conv-train,ardm-conv-step,
+ *                    onnx-sample,attention-onnx-sample,
  *                    onnx-ddim,attention-onnx-ddim
  *            (default: all but attention-ddim and attention-onnx-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *            --reference pypi|debian (default pypi)
@@ -41,7 +45,7 @@
  * tests never run the bench or this environment (their parity checks use Debian's python3-torch).
  *
  * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample,
- * attention-sample, ardm-step): training and whole sampling loops would take minutes to hours per
+ * attention-sample, ardm-step, ardm-conv-step): training and whole sampling loops would take minutes to hours per
  * repetition there; its rows say so.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -65,9 +69,9 @@ const IMPROVED_DDPM_CASES: CaseSpec[] = [
 ];
 /**
  * The attention UNet of configs/mnist.json (28x28x1, 1.12 M parameters, attention at 14x14 and 7x7)
- * against bench/attention_unet_torch.py built from the same file, and the
- * ARDM transformer at the sprites' size (16x16x3, K = 256, 1.02 M parameters) against
- * bench/ardm_torch.py. Neither is ContextUnet, so their rows leave out the GFLOP/s columns.
+ * against bench/attention_unet_torch.py built from the same file, the ARDM transformer at the
+ * sprites' size (16x16x3, K = 256, 1.02 M parameters) against bench/ardm_torch.py, and the ARDM's
+ * convolutional UNet of about that size (1.02 M) against bench/ardm_conv_torch.py. None is ContextUnet, so their rows leave out the GFLOP/s columns.
  */
 const attentionTrainBatch = (JSON.parse(readFileSync(join(PROJECT_ROOT, ATTENTION_CONFIG_FILE), "utf8")) as { training: { batchSize: number } }).training.batchSize;
 const ATTENTION_CASES: CaseSpec[] = [
@@ -78,6 +82,8 @@ const ATTENTION_CASES: CaseSpec[] = [
 const ARDM_CASES: CaseSpec[] = [
   { case: "ardm-train", name: `ARDM transformer train step (16x16x3, K = 256, batch ${ARDM_TRAIN_BATCH}: Eq. 4 loss, backward, Adam)`, images: ARDM_TRAIN_BATCH, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
   { case: "ardm-step", name: "ARDM transformer forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "ardm-conv-train", name: `ARDM conv UNet train step (16x16x3, K = 256, batch ${ARDM_TRAIN_BATCH}: Eq. 4 loss, backward, Adam)`, images: ARDM_TRAIN_BATCH, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "ardm-conv-step", name: "ARDM conv UNet forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
 ];
 /**
  * The sampling forwards again with eps from ONNX Runtime (onnxruntime-node, CPU, 2 threads) running
@@ -94,9 +100,9 @@ const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM
 /** Cases run only when --cases names them: attention-ddim (and its ONNX twin) is 25 of attention-sample's forwards a repetition (minutes a side). */
 const NAMED_ONLY = new Set(["attention-ddim", "attention-onnx-ddim"]);
 /** The cases the plain-JavaScript cpu backend runs: one sampling forward each (the ONNX ones' forward is not on it at all). */
-const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "onnx-sample", "attention-onnx-sample"]);
+const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "ardm-conv-step", "onnx-sample", "attention-onnx-sample"]);
 /** Training steps: no projection from a sampling forward on the cpu backend. */
-const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train"]);
+const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train", "ardm-conv-train"]);
 /** The cpu backend's forward a skipped case's projection scales: the same network's. */
 const cpuForwardOf = (benchCase: string) => (benchCase.startsWith("attention-") ? "attention-sample" : "sample");
 
@@ -138,6 +144,8 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
     "attention-ddim": loop,
     "ardm-train": train,
     "ardm-step": step,
+    "ardm-conv-train": train,
+    "ardm-conv-step": step,
     "onnx-sample": step,
     "attention-onnx-sample": step,
     "onnx-ddim": loop,

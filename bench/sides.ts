@@ -23,6 +23,7 @@ const CLASSIFIER_TWIN = resolve(PROJECT_ROOT, "bench/noisy_classifier_torch.py")
 const IMPROVED_DDPM_TWIN = resolve(PROJECT_ROOT, "bench/improved_ddpm_torch.py");
 const ATTENTION_TWIN = resolve(PROJECT_ROOT, "bench/attention_unet_torch.py");
 const ARDM_TWIN = resolve(PROJECT_ROOT, "bench/ardm_torch.py");
+const ARDM_CONV_TWIN = resolve(PROJECT_ROOT, "bench/ardm_conv_torch.py");
 /** The config file (relative to the project root) both sides build the attention UNet's rows from: its model, schedule, batch and learning rate. */
 export const ATTENTION_CONFIG_FILE = "configs/mnist.json";
 /** The ARDM's training batch: its recipe's (ARDM_TRAIN_DEFAULTS.batchSize, src/lib/ardm/training.ts, as `npm run train-ardm` trains). */
@@ -87,6 +88,8 @@ const TWIN_CASES: Partial<Record<BenchCase, { script: string; mode: string; args
   "attention-onnx-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
   "ardm-train": { script: ARDM_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
   "ardm-step": { script: ARDM_TWIN, mode: "sample" },
+  "ardm-conv-train": { script: ARDM_CONV_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
+  "ardm-conv-step": { script: ARDM_CONV_TWIN, mode: "sample" },
 };
 
 /** What one child process measured. */

@@ -1,7 +1,8 @@
 /**
  * The worker's cases on the networks other than ContextUnet, each against its PyTorch twin:
  * the attention UNet of configs/mnist.json (bench/attention_unet_torch.py, built from the same
- * file) and the ARDM transformer at the sprites' size (bench/ardm_torch.py). See worker.ts for
+ * file) and the ARDM's two networks at the sprites' size, the transformer (bench/ardm_torch.py) and
+ * the convolutional UNet (bench/ardm_conv_torch.py). See worker.ts for
  * what one repetition of each case is.
  */
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { ardmTrainingLoss } from "../src/lib/ardm/loss";
 import { drawMask, drawOrders } from "../src/lib/ardm/orders";
 import { ARDM_SPRITE_TRANSFORMER, ArdmTransformer } from "../src/lib/ardm/transformer";
+import { ARDM_SPRITE_CONV_UNET, ArdmConvUnet } from "../src/lib/ardm/convNetwork";
 import { attentionUnetConfigOf, scheduleConfigOf } from "../src/lib/config/ddpmConfig";
 import { loadDdpmConfig } from "../src/lib/config/ddpmConfigFile";
 import { sampleDdim } from "../src/lib/diffusion/sampling";
@@ -69,14 +71,15 @@ export async function timeAttentionSampling(
 }
 
 /**
- * The ARDM transformer at the sprites' size (Hoogeboom et al. 2022) on random uint8 images [batch, D]:
- * a training step (Algorithm 1's loss, Eq. 4, its gradient, Adam) or the logits at one random decoding mask.
+ * The ARDM's transformer (ardm-*) or convolutional UNet (ardm-conv-*) at the sprites' size (Hoogeboom
+ * et al. 2022) on random uint8 images [batch, D]: a training step (Algorithm 1's loss, Eq. 4, its
+ * gradient, Adam) or the logits at one random decoding mask.
  */
-export async function timeArdm(benchCase: "ardm-train" | "ardm-step", warmup: number, reps: number, batch: number) {
-  const model = new ArdmTransformer(ARDM_SPRITE_TRANSFORMER, 0);
+export async function timeArdm(benchCase: "ardm-train" | "ardm-step" | "ardm-conv-train" | "ardm-conv-step", warmup: number, reps: number, batch: number) {
+  const model = benchCase.startsWith("ardm-conv-") ? new ArdmConvUnet(ARDM_SPRITE_CONV_UNET, 0) : new ArdmTransformer(ARDM_SPRITE_TRANSFORMER, 0);
   const { dimensions: D, categories: K } = model;
   const x = tf.randomUniform([batch, D], 0, K, "int32", 5) as tf.Tensor2D;
-  const adam = benchCase === "ardm-train" ? new Adam(model.trainableParameters()) : null;
+  const adam = benchCase.endsWith("-train") ? new Adam(model.trainableParameters()) : null;
   let seed = 11;
   try {
     return await timeReps(warmup, reps, () => {

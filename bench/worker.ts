@@ -35,6 +35,8 @@
  *   recipe's peak rate; its warm-up and EMA are left out, as the other training rows leave out EMA).
  * - ardm-step: the ARDM transformer's logits at one decoding step, batch 32 (a fresh random mask,
  *   as a step of sampleArdm sees; the categorical draw itself is not timed).
+ * - ardm-conv-train, ardm-conv-step: the same for the ARDM's convolutional UNet (ARDM_SPRITE_CONV_UNET,
+ *   about the transformer's size), against bench/ardm_conv_torch.py.
  * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
  * The guidance settings match bench/guidance_torch.py's defaults; the improved-DDPM ones
  * bench/improved_ddpm_torch.py's; the attention UNet's bench/attention_unet_torch.py's (same config
@@ -77,6 +79,8 @@ export type BenchCase =
   | "attention-onnx-ddim"
   | "ardm-train"
   | "ardm-step"
+  | "ardm-conv-train"
+  | "ardm-conv-step"
   | "matmul";
 
 export interface WorkerResult {
@@ -133,7 +137,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
   if (benchCase === "attention-sample" || benchCase === "attention-ddim" || benchCase === "attention-onnx-sample" || benchCase === "attention-onnx-ddim") {
     return timeAttentionSampling(benchCase, warmup, reps, n);
   }
-  if (benchCase === "ardm-train" || benchCase === "ardm-step") return timeArdm(benchCase, warmup, reps, n);
+  if (benchCase === "ardm-train" || benchCase === "ardm-step" || benchCase === "ardm-conv-train" || benchCase === "ardm-conv-step") return timeArdm(benchCase, warmup, reps, n);
   if (benchCase === "matmul") {
     const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
     const b = tf.randomNormal([n, n], 0, 1, "float32", 2) as tf.Tensor2D;
@@ -241,11 +245,11 @@ async function timeClassifierGuidedDdim(model: ContextUnet, warmup: number, reps
   }
 }
 
-/** Batch (or matrix size) of a case when --n is not given: the course's 100 for training, the config's for attention-train, the ARDM recipe's for ardm-train, else 32. */
+/** Batch (or matrix size) of a case when --n is not given: the course's 100 for training, the config's for attention-train, the ARDM recipe's for ardm-train and ardm-conv-train, else 32. */
 function defaultBatch(benchCase: BenchCase): number {
   if (benchCase === "train" || benchCase === "hybrid-train") return 100;
   if (benchCase === "attention-train") return attentionConfig().training.batchSize;
-  if (benchCase === "ardm-train") return ARDM_TRAIN_BATCH;
+  if (benchCase === "ardm-train" || benchCase === "ardm-conv-train") return ARDM_TRAIN_BATCH;
   return benchCase === "matmul" ? 2048 : 32;
 }
 

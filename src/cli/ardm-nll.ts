@@ -17,9 +17,8 @@ import { loadArdm } from "../lib/ardm/checkpoint";
 import { ardmHeldOutSprites } from "../lib/ardm/heldOutSprites";
 import { meanStepLosses, orderNll } from "../lib/ardm/likelihood";
 import { orderAgnosticLoss } from "../lib/ardm/loss";
-import { ardmNetworkLogits } from "../lib/ardm/network";
+import { type ArdmNetwork, ardmNetworkLogits } from "../lib/ardm/network";
 import { drawMask, drawOrders } from "../lib/ardm/orders";
-import type { ArdmTransformer } from "../lib/ardm/transformer";
 import { describeBackend, initBackend } from "../lib/backend";
 import { PROJECT_ROOT, projectPath } from "../lib/data/projectRoot";
 import { deriveSeed } from "../lib/data/sprites/prng";
@@ -74,7 +73,7 @@ function networkCalls(a: Args, D: number): number {
 }
 
 /** Per-sprite bound (nats) and, for orders, the mean per-step losses; `progress` is told after each network call. */
-async function evaluate(network: ArdmTransformer, x: tf.Tensor2D, a: Args, progress: (text: string, calls: number) => void) {
+async function evaluate(network: ArdmNetwork, x: tf.Tensor2D, a: Args, progress: (text: string, calls: number) => void) {
   const n = x.shape[0];
   const D = network.dimensions;
   const perSprite = new Float64Array(n);

@@ -1,8 +1,10 @@
 /**
  * npm run train-ardm -- [--out models/ardm] [--epochs 2] [--batch 16] [--lr 1e-3] [--warmup 200]
- *                       [--seed 0] [--ema 0.999|off] [--subset 24000] [--resume] [--max-minutes M]
+ *                       [--seed 0] [--ema 0.999|off] [--subset 24000] [--network transformer|conv]
+ *                       [--resume] [--max-minutes M]
  * Trains the order-agnostic ARDM (Hoogeboom et al. 2022; lesson 10) on the sprites as 768 uint8
- * categorical variables: the sprites' transformer (src/lib/ardm/transformer.ts) with Eq. 4's loss
+ * categorical variables: the sprites' transformer (src/lib/ardm/transformer.ts), or with --network
+ * conv the convolutional UNet of about the same size (src/lib/ardm/convNetwork.ts), with Eq. 4's loss
  * on the shared training loop, a resumable checkpoint after every epoch, every --checkpoint-minutes
  * and on Ctrl-C or --max-minutes, and a training log. Every option is checked before training.
  *
@@ -14,6 +16,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { ARDM_SPRITE_TRANSFORMER, ArdmTransformer } from "../lib/ardm/transformer";
+import { ARDM_SPRITE_CONV_UNET, ArdmConvUnet } from "../lib/ardm/convNetwork";
+import { ardmArchitectureOf } from "../lib/ardm/architectures";
 import { resumeArdmTraining, saveArdmCheckpoint } from "../lib/ardm/checkpoint";
 import { ARDM_TRAIN_DEFAULTS, ArdmTrainer, resolveArdmTrainConfig, spriteVariables } from "../lib/ardm/training";
 import { describeBackend, initBackend } from "../lib/backend";
@@ -28,6 +32,9 @@ import { trainingFiles } from "./train";
 
 const R = ARDM_TRAIN_DEFAULTS;
 const DEFAULT_SUBSET = 24000;
+const NETWORKS = ["transformer", "conv"] as const;
+const T = ARDM_SPRITE_TRANSFORMER;
+const U = ARDM_SPRITE_CONV_UNET;
 const USAGE = `Usage: npm run train-ardm -- [options]
   --out DIR               checkpoint folder (default models/ardm)
   --epochs N              passes over the data (default ${R.epochs})
@@ -38,10 +45,11 @@ const USAGE = `Usage: npm run train-ardm -- [options]
   --ema DECAY|off         exponential moving average of the weights (default ${R.emaDecay})
   --subset N              train on the seeded subset of N sprites (default ${DEFAULT_SUBSET}: with seed 0 the
                           improved-DDPM models' training sprites, so npm run ardm-nll measures on their held-out sprites)
-  --resume                continue from the checkpoint in --out
+  --network NAME          transformer (default: width ${T.modelWidth}, ${T.layers} blocks of ${T.heads} heads) or conv (a UNet of
+                          widths ${U.levelWidths.join(", ")} at ${U.height}x${U.width} and below, ${U.blocksPerLevel} residual blocks a level each way)
+  --resume                continue from the checkpoint in --out (with the --network it was trained with)
   --max-minutes M         stop cleanly (with a checkpoint) after M minutes
   --checkpoint-minutes M  also save a checkpoint every M minutes within an epoch (default 10; 0 = at epoch ends only)
-The network is the sprites' transformer: width ${ARDM_SPRITE_TRANSFORMER.modelWidth}, ${ARDM_SPRITE_TRANSFORMER.layers} blocks of ${ARDM_SPRITE_TRANSFORMER.heads} heads.
 On a 2-core machine shared with another training: TF_NUM_INTRAOP_THREADS=1.`;
 
 /** The command's options, checked (numbers, the output folder, an existing checkpoint); null for --help. */
@@ -57,6 +65,7 @@ export function parseTrainArdmArgs(args: string[]) {
       seed: { type: "string" },
       ema: { type: "string" },
       subset: { type: "string" },
+      network: { type: "string", default: "transformer" },
       resume: { type: "boolean", default: false },
       "max-minutes": { type: "string" },
       "checkpoint-minutes": { type: "string", default: "10" },
@@ -66,6 +75,8 @@ export function parseTrainArdmArgs(args: string[]) {
   if (v.help) return null;
   const out = v.out!;
   checkOutputFolder(out, "--out");
+  const network = v.network as (typeof NETWORKS)[number];
+  if (!NETWORKS.includes(network)) throw new Error(`--network must be one of ${NETWORKS.join(", ")}, got "${v.network}".`);
   if (!v.resume && existsSync(join(out, MANIFEST_FILE))) throw new Error(`${out} already holds a checkpoint: pass --resume to continue it, or choose another --out.`);
   const config = resolveArdmTrainConfig({
     epochs: numberOption(v.epochs, "epochs", { integer: true, min: 1 }) ?? R.epochs,
@@ -79,6 +90,7 @@ export function parseTrainArdmArgs(args: string[]) {
     out,
     config,
     subset: numberOption(v.subset, "subset", { integer: true, min: 1 }) ?? DEFAULT_SUBSET,
+    network,
     resume: v.resume!,
     maxMinutes: numberOption(v["max-minutes"], "max-minutes", { min: 0 }),
     checkpointMinutes: numberOption(v["checkpoint-minutes"], "checkpoint-minutes", { min: 0 })!,
@@ -96,7 +108,7 @@ async function main(): Promise<void> {
   const files = trainingFiles({});
   const dataset = seededSubset(files.dataset, args.subset, config.seed);
   const data: DataInfo = { fingerprint: fingerprint(dataset), count: dataset.count, source: files.source };
-  const network = new ArdmTransformer(ARDM_SPRITE_TRANSFORMER, config.seed);
+  const network = args.network === "conv" ? new ArdmConvUnet(ARDM_SPRITE_CONV_UNET, config.seed) : new ArdmTransformer(ARDM_SPRITE_TRANSFORMER, config.seed);
   const trainer = new ArdmTrainer(network, spriteVariables(dataset), config);
   if (args.resume && existsSync(join(out, MANIFEST_FILE))) {
     resumeArdmTraining(out, trainer, data);
@@ -147,7 +159,7 @@ function writeArdmTrainingLog(out: string, trainer: ArdmTrainer, backend: string
   const text = [
     `# Training log: order-agnostic ARDM`,
     ``,
-    `- model: ArdmTransformer ${JSON.stringify(trainer.network.config)}, ${trainer.network.parameterCount} parameters; backend ${backend}; tfjs ${tf.version_core}; TF_NUM_INTRAOP_THREADS ${process.env.TF_NUM_INTRAOP_THREADS ?? "unset"}`,
+    `- model: ${ardmArchitectureOf(trainer.network).name} ${JSON.stringify(trainer.network.config)}, ${trainer.network.parameterCount} parameters; backend ${backend}; tfjs ${tf.version_core}; TF_NUM_INTRAOP_THREADS ${process.env.TF_NUM_INTRAOP_THREADS ?? "unset"}`,
     `- data: ${data.count} sprites (fingerprint ${data.fingerprint}), ${data.source}, as D = ${trainer.network.dimensions} uint8 variables each`,
     `- recipe: ${c.epochs} epochs, batch ${c.batchSize} (${trainer.totalSteps} steps), Adam lr ${c.learningRate} with ${c.warmupSteps} warm-up steps then linear decay per step, seed ${c.seed}, EMA ${c.emaDecay ?? "off"}`,
     `- objective: Eq. 4 of Hoogeboom et al. 2022 (t uniform in 1..D, a random order per sprite), nats per sprite; bits/dim = nats / (D ln 2)`,

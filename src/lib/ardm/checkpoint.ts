@@ -2,8 +2,9 @@
  * ARDM checkpoints: the diffusion checkpoints' folder layout and atomic writes
  * (../train/checkpoint.ts: manifest.json beside one hashed file of float32 tensors in the groups
  * model / optimizer / ema), under their own format tag, since an ARDM has no noise schedule and is
- * no noise model: the manifest records the transformer's config, the variables (D, K and their
- * layout), the training position, config and history, and the data it trained on.
+ * no noise model: the manifest records the network's architecture (its name, ArdmTransformer or
+ * ArdmConvUnet, and config), the variables (D, K and their layout), the training position, config
+ * and history, and the data it trained on.
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -11,7 +12,7 @@ import { type StateFormat, type StoredState, MANIFEST_FILE, describeMismatch, lo
 import type { EpochReport, TrainingPosition } from "../train/epochTrainer";
 import { type DataInfo, LIBRARY_VERSION, type WeightChoice, parseWeightChoice } from "../train/trainingCheckpoint";
 import { type ArdmTrainConfig, type ArdmTrainer, resolveArdmTrainConfig } from "./training";
-import { ArdmTransformer, type ArdmTransformerConfig, checkArdmTransformerConfig } from "./transformer";
+import { type ArdmArchitecture, type ArdmTrainableNetwork, ardmArchitectureOf, buildArdmNetwork } from "./architectures";
 
 export const ARDM_CHECKPOINT: Readonly<StateFormat> = Object.freeze({ format: "sprite-diffusion-ardm-checkpoint", formatVersion: 1 });
 
@@ -20,7 +21,7 @@ export const ARDM_VARIABLE_LAYOUT = "NHWC uint8 channels: variable = (row * widt
 
 export interface ArdmManifestFields {
   libraryVersion: string;
-  architecture: { name: "ArdmTransformer"; config: ArdmTransformerConfig; parameterCount: number };
+  architecture: ArdmArchitecture & { parameterCount: number };
   variables: { dimensions: number; categories: number; layout: string };
   training: TrainingPosition & { config: ArdmTrainConfig; history: EpochReport[] };
   /** The training data: fingerprint, count and files (a seeded --subset is rebuilt from them and training.config.seed). */
@@ -40,7 +41,7 @@ export async function saveArdmCheckpoint(dir: string, trainer: ArdmTrainer, data
   const { optimizer, ema } = await trainer.readState();
   const fields: ArdmManifestFields = {
     libraryVersion: LIBRARY_VERSION,
-    architecture: { name: "ArdmTransformer", config: { ...network.config }, parameterCount: network.parameterCount },
+    architecture: { ...ardmArchitectureOf(network), parameterCount: network.parameterCount },
     variables: { dimensions: network.dimensions, categories: network.categories, layout: ARDM_VARIABLE_LAYOUT },
     training: { ...trainer.position, config: { ...trainer.config }, history: trainer.history },
     data,
@@ -49,13 +50,16 @@ export async function saveArdmCheckpoint(dir: string, trainer: ArdmTrainer, data
   return saveTrainingState(dir, ARDM_CHECKPOINT, fields, { model, optimizer: weightsOnly ? null : optimizer, ema });
 }
 
-/** The transformer a manifest records, its config checked (errors name the manifest). */
-function manifestNetwork(manifest: ArdmCheckpointManifest, dir: string): ArdmTransformer {
+/** The network a manifest records, its config checked (errors name the manifest). */
+function manifestNetwork(manifest: ArdmCheckpointManifest, dir: string): ArdmTrainableNetwork {
   const { architecture } = manifest;
   const where = join(dir, MANIFEST_FILE);
-  if (architecture?.name !== "ArdmTransformer") throw new Error(`${where}: architecture "${architecture?.name}" is not an ArdmTransformer; load it with the version that saved it (${manifest.libraryVersion}).`);
+  const name: string | undefined = architecture?.name;
+  if (name !== "ArdmTransformer" && name !== "ArdmConvUnet") {
+    throw new Error(`${where}: architecture "${name}" is neither an ArdmTransformer nor an ArdmConvUnet; load it with the version that saved it (${manifest.libraryVersion}).`);
+  }
   try {
-    return new ArdmTransformer(checkArdmTransformerConfig(architecture.config));
+    return buildArdmNetwork(architecture);
   } catch (error) {
     throw new Error(`${where}: ${(error as Error).message}`);
   }
@@ -63,7 +67,7 @@ function manifestNetwork(manifest: ArdmCheckpointManifest, dir: string): ArdmTra
 
 /** An ARDM loaded from a checkpoint: the network, its manifest, and which weights it holds. */
 export interface LoadedArdm {
-  network: ArdmTransformer;
+  network: ArdmTrainableNetwork;
   manifest: ArdmCheckpointManifest;
   weights: "ema" | "raw";
   /** Says so in words, e.g. "EMA weights (decay 0.999)". */
@@ -71,7 +75,7 @@ export interface LoadedArdm {
 }
 
 /**
- * Builds the transformer an ARDM checkpoint names and loads the weights `options.weights` asks
+ * Builds the network an ARDM checkpoint names and loads the weights `options.weights` asks
  * for ("auto", the default: the EMA weights when the checkpoint keeps them). The caller owns the
  * network (dispose() it).
  */
@@ -94,13 +98,20 @@ export function loadArdm(dir: string, options: { weights?: WeightChoice } = {}):
 
 /**
  * Restores a trainer from a checkpoint of the same run: same architecture, training config and
- * data. Throws listing every difference, and changes nothing then.
+ * data. Throws listing every difference, and changes nothing then; a checkpoint of the other
+ * network refuses at once, saying which network each is.
  */
 export function resumeArdmTraining(dir: string, trainer: ArdmTrainer, data: DataInfo): ArdmCheckpointManifest {
   const contents = loadTrainingState<ArdmCheckpointManifest>(dir, ARDM_CHECKPOINT);
   const { manifest } = contents;
+  const ours = ardmArchitectureOf(trainer.network);
+  const theirs: string | undefined = manifest.architecture?.name;
+  if (theirs !== ours.name) {
+    const option = theirs === "ArdmConvUnet" ? " (train-ardm --network conv)" : theirs === "ArdmTransformer" ? " (train-ardm --network transformer)" : "";
+    throw new Error(`Cannot resume from ${dir}: it holds an ${theirs} but this run trains an ${ours.name}; resume it with the network it was trained with${option}, or choose another folder.`);
+  }
   const problems = [
-    ...describeMismatch({ name: "ArdmTransformer", config: { ...trainer.network.config } }, { name: manifest.architecture?.name, config: manifest.architecture?.config }, "architecture"),
+    ...describeMismatch(ours, { name: manifest.architecture.name, config: manifest.architecture.config }, "architecture"),
     ...describeMismatch(trainer.config, manifest.training ? resolveArdmTrainConfig(manifest.training.config) : undefined, "training.config"),
     ...describeMismatch(data.fingerprint, manifest.data?.fingerprint, "data.fingerprint"),
   ];

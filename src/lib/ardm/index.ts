@@ -10,6 +10,8 @@ export * from "./likelihood";
 export * from "./budget";
 export * from "./sampling";
 export * from "./transformer";
+export * from "./convNetwork";
+export * from "./architectures";
 export * from "./images";
 export * from "./training";
 export * from "./checkpoint";

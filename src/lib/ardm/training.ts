@@ -6,7 +6,8 @@
  *
  * Data are categorical: a sprite's uint8 channels are its D = 16 x 16 x 3 = 768 variables with
  * K = 256 values, flattened as the NHWC file lies (variable = (row * 16 + column) * 3 + channel),
- * the transformer's order (./transformer.ts). No [-1, 1] scaling: the values are the categories.
+ * the networks' order (./transformer.ts, ./convNetwork.ts). No [-1, 1] scaling: the values are
+ * the categories.
  *
  * The learning rate warms up linearly over the first warmupSteps steps (the transformer's first
  * steps with full-size Adam updates are the unstable ones) and then falls linearly to 0 at the last
@@ -19,7 +20,7 @@ import { deriveSeed } from "../data/sprites/prng";
 import { type EpochLoopHooks, type EpochReport, EpochTrainer, type StepGradients, type TrainingPosition } from "../train/epochTrainer";
 import type { WeightMap } from "../model/parameters";
 import { ardmTrainingLoss } from "./loss";
-import type { ArdmTransformer } from "./transformer";
+import type { ArdmTrainableNetwork } from "./architectures";
 
 export interface ArdmTrainConfig {
   /** Passes over the data. */
@@ -110,14 +111,14 @@ export function ardmStepSeed(seed: number, globalStep: number): number {
   return deriveSeed(seed, 0xa7d4, globalStep);
 }
 
-/** Trains an ArdmTransformer on categorical data with Eq. 4's loss (see the module comment). */
+/** Trains either ARDM network (./architectures.ts) on categorical data with Eq. 4's loss (see the module comment). */
 export class ArdmTrainer extends EpochTrainer {
   readonly config: ArdmTrainConfig;
   private readonly trainable: tf.Variable[];
 
   /** The trainer owns its optimizer state and EMA (dispose() frees them), not the network. */
   constructor(
-    readonly network: ArdmTransformer,
+    readonly network: ArdmTrainableNetwork,
     readonly data: CategoricalData,
     config: Partial<ArdmTrainConfig> = {},
   ) {

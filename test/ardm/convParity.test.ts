@@ -1,0 +1,224 @@
+/**
+ * The ARDM convolutional UNet (src/lib/ardm/convNetwork.ts) against its PyTorch twin (bench/ardm_conv_torch.py)
+ * on the same weights (ours, sent in PyTorch's layouts by state_dict name), the same x and masks:
+ * the logits, Eq. 4's loss (orderAgnosticLoss) and its gradient for every weight, each to 1e-4 of
+ * the tensor's scale (max |ours - twin| / max |twin|, as test/model/attentionUnetParity.test.ts
+ * explains). The twin also runs in float64 to show what float32 itself loses. Without the twin's
+ * torch (or ../shared), only the parity block is skipped; the model's own checks always run.
+ */
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderAgnosticLoss } from "../../src/lib/ardm/loss";
+import { givenMask, randomOrder } from "../../src/lib/ardm/orders";
+import { ARDM_SPRITE_CONV_UNET, ArdmConvUnet, type ArdmConvUnetConfig } from "../../src/lib/ardm/convNetwork";
+import { Prng } from "../../src/lib/data/sprites/prng";
+import { toTorchLayout } from "../../src/lib/model/torchLayout";
+import { useFastestBackend, useTestBackend } from "../helpers/backends";
+import { relativeError } from "../helpers/relativeError";
+import { torchUnavailable } from "../helpers/torchReference";
+import { TWIN_ENV, TWIN_PYTHON, runTwinDump } from "../helpers/twinDump";
+
+const TWIN = resolve(__dirname, "../../bench/ardm_conv_torch.py");
+const unavailable = torchUnavailable();
+if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in CI: ${unavailable}`);
+
+/** Seconds to run: 4x4 RGB (D = 48), K = 256, widths 8 at 4x4 and 16 at 2x2 (both shortcuts convs), 2 blocks a level, 4 groups. */
+const TINY: ArdmConvUnetConfig = { height: 4, width: 4, channels: 3, categories: 256, levelWidths: [8, 16], blocksPerLevel: 2, groups: 4 };
+const D = 48;
+/** Given variables per datum: t = 1 (nothing given), 21 and 48 (one left to predict). */
+const GIVEN = [0, 20, 47];
+
+interface TwinIo {
+  logits: number[];
+  loss: number;
+  params: number;
+  grads: Record<string, number[]>;
+}
+
+/** max |a - b|, beside relativeError's max |a - b| / max |b|. */
+function maxAbsError(ours: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
+  return worst;
+}
+
+/** Deterministic values in [-1, 1) (a linear congruential generator), for the parameters PyTorch starts at 0 or 1. */
+function uniforms(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+/** Seeded x [N, D] in 0..K-1 and the masks of GIVEN along seeded orders. */
+function tinyBatch(seed: number): { x: tf.Tensor2D; mask: tf.Tensor2D } {
+  const rng = new Prng(seed);
+  const values = Int32Array.from({ length: GIVEN.length * D }, () => rng.range(0, TINY.categories - 1));
+  const orders = GIVEN.map(() => randomOrder(D, rng));
+  return { x: tf.tensor2d(values, [GIVEN.length, D], "int32"), mask: givenMask(orders, GIVEN, D) };
+}
+
+
+describe("ArdmConvUnet on its own", () => {
+  beforeAll(async () => {
+    await useTestBackend();
+  });
+
+  it("has 1,024,896 parameters for the sprites (16x16x3, K = 256, widths 64 and 96, 2 blocks a level), the transformer's 1,023,872 within 0.1 %", () => {
+    const model = new ArdmConvUnet(ARDM_SPRITE_CONV_UNET);
+    expect(model.dimensions).toBe(768);
+    expect(model.categories).toBe(256);
+    expect(model.parameterCount).toBe(1_024_896);
+    model.dispose();
+  });
+
+  it("answers [N, D, K] float32 logits, variable = position * C + channel", () => {
+    const model = new ArdmConvUnet(TINY, 1);
+    const { x, mask } = tinyBatch(5);
+    const logits = model.logits(x, mask);
+    expect(logits.shape).toEqual([3, D, 256]);
+    expect(logits.dtype).toBe("float32");
+    tf.dispose([x, mask, logits]);
+    model.dispose();
+  });
+
+  it("lays the logits out NHWC: a given pixel moves its neighbours' rows far more than a far pixel's", () => {
+    // One level, one block: conv_in and two 3x3 convs reach 3 pixels; beyond them only GroupNorm's
+    // image-wide statistics carry a change, which is much smaller.
+    const local = new ArdmConvUnet({ height: 16, width: 16, channels: 3, categories: 8, levelWidths: [8], blocksPerLevel: 1, groups: 4 }, 4);
+    const variable = (row: number, column: number, channel: number) => (row * 16 + column) * 3 + channel;
+    const change = tf.tidy(() => {
+      // Random values (not a blank image), so that one value moves GroupNorm's statistics little.
+      const x = tf.randomUniform([1, 768], 0, 4, "int32", 9) as tf.Tensor2D;
+      const mask = tf.onesLike(x).asType("float32") as tf.Tensor2D;
+      const moved = tf.add(x, tf.oneHot(tf.tensor1d([variable(0, 0, 2)], "int32"), 768, 4, 0, "int32")) as tf.Tensor2D;
+      return tf.max(tf.abs(tf.sub(local.logits(moved, mask), local.logits(x, mask))), 2).dataSync();
+    });
+    const reached = Math.min(change[variable(0, 0, 0)], change[variable(0, 1, 0)], change[variable(1, 1, 1)]);
+    const far = Math.max(...[variable(15, 15, 0), variable(0, 15, 2), variable(8, 8, 1), variable(0, 4, 0)].map((k) => change[k]));
+    console.info(`[ardm conv layout] change within a pixel at least ${reached.toExponential(2)}, beyond at most ${far.toExponential(2)}`);
+    expect(far).toBeLessThan(reached / 10);
+    local.dispose();
+  });
+
+  it("never sees a masked variable's value: changing it changes no logit; changing a given one does", () => {
+    const model = new ArdmConvUnet(TINY, 2);
+    const { x, mask } = tinyBatch(6);
+    const [changedHidden, changedGiven] = tf.tidy(() => {
+      const hidden = tf.sub(1, mask);
+      const shifted = tf.cast(tf.mod(tf.add(x, 97), TINY.categories), "int32");
+      // Every hidden value replaced, given values kept; then one given value changed as well.
+      const hiddenOnly = tf.add(tf.mul(x, tf.cast(mask, "int32")), tf.mul(shifted, tf.cast(hidden, "int32"))) as tf.Tensor2D;
+      const first = tf.argMax(tf.reshape(mask, [-1])).dataSync()[0];
+      const oneGiven = tf.add(hiddenOnly, tf.mul(tf.oneHot(tf.tensor1d([first], "int32"), GIVEN.length * D).reshape([GIVEN.length, D]), 5)) as tf.Tensor2D;
+      const base = model.logits(x, mask);
+      return [tf.max(tf.abs(tf.sub(model.logits(hiddenOnly, mask), base))).dataSync()[0], tf.max(tf.abs(tf.sub(model.logits(oneGiven, mask), base))).dataSync()[0]];
+    });
+    expect(changedHidden).toBe(0);
+    expect(changedGiven).toBeGreaterThan(1e-3);
+    tf.dispose([x, mask]);
+    model.dispose();
+  });
+
+  it("keeps tf.memory flat across repeated forward and gradient passes", () => {
+    const model = new ArdmConvUnet(TINY, 3);
+    const { x, mask } = tinyBatch(7);
+    const step = () => {
+      const { value, grads } = tf.variableGrads(() => orderAgnosticLoss(model.logits(x, mask), x, mask).mean);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, mask]);
+    model.dispose();
+  });
+
+  it("rejects bad configs and inputs with the value seen and what to do", () => {
+    expect(() => new ArdmConvUnet({ ...TINY, groups: 3 })).toThrow(/config\.groups 3 does not divide config\.levelWidths 8, 16/);
+    expect(() => new ArdmConvUnet({ ...TINY, blocksPerLevel: 0 })).toThrow(/config\.blocksPerLevel is 0, but it must be an integer >= 1/);
+    expect(() => new ArdmConvUnet({ ...TINY, categories: 1 })).toThrow(/config\.categories is 1, but it must be an integer >= 2/);
+    expect(() => new ArdmConvUnet({ ...TINY, groups: 1.5 })).toThrow(/config\.groups is 1\.5/);
+    expect(() => new ArdmConvUnet({ ...TINY, levelWidths: [] })).toThrow(/config\.levelWidths is \[\], but it must be a non-empty list/);
+    expect(() => new ArdmConvUnet({ ...TINY, levelWidths: [8, 16, 16, 16] })).toThrow(/4 levels, which halve the image 3 times, but 4x4 is not divisible by 8/);
+    expect(() => new ArdmConvUnet({ ...TINY, depth: 2 } as ArdmConvUnetConfig)).toThrow(/unknown config key "depth"/);
+    const model = new ArdmConvUnet(TINY);
+    const x = tf.zeros([2, 47], "int32") as tf.Tensor2D;
+    const mask = tf.zeros([2, 47]) as tf.Tensor2D;
+    expect(() => model.logits(x, mask)).toThrow(/x has shape \[2,47\].*must be \[N, 48\].*position \* 3 \+ channel/);
+    tf.dispose([x, mask]);
+    model.dispose();
+  });
+});
+
+describe.skipIf(unavailable !== null)(`ArdmConvUnet matches its PyTorch twin (${unavailable ?? "reference present"})`, () => {
+  let io: TwinIo;
+  let io64: TwinIo;
+  let model: ArdmConvUnet;
+  let x: tf.Tensor2D;
+  let mask: tf.Tensor2D;
+
+  beforeAll(async () => {
+    if (process.env.SPRITE_DIFFUSION_TEST_BACKEND) await useTestBackend();
+    else await useFastestBackend();
+    model = new ArdmConvUnet(TINY, 7);
+    // GroupNorm scales and shifts start at 1 and 0: move them, so that a mix-up among them shows.
+    // The value embedding is already N(0, 1) draws.
+    const weights = await model.getWeights();
+    Object.keys(weights).forEach((key, i) => {
+      const kind = model.parameters.spec(key).kind;
+      if (key.includes("embedding") || (kind !== "ones" && kind !== "zeros")) return;
+      weights[key].data = uniforms(weights[key].data.length, 100 + i).map((u) => (kind === "ones" ? 1 : 0) + 0.5 * u);
+    });
+    model.setWeights(weights);
+    ({ x, mask } = tinyBatch(11));
+
+    const inputs = { x: Array.from(x.dataSync()), mask: Array.from(mask.dataSync()) };
+    ({ float32: io, float64: io64 } = runTwinDump<TwinIo>(TWIN, model.parameters, weights, JSON.stringify(TINY), inputs));
+  });
+
+  afterAll(() => {
+    model?.dispose();
+    tf.dispose([x, mask]);
+  });
+
+  it("has the twin's parameter count, here and for the sprites", () => {
+    expect(io.params).toBe(model.parameterCount);
+    const printed = execFileSync(TWIN_PYTHON, [TWIN, "params"], { env: TWIN_ENV });
+    expect(JSON.parse(printed.toString()).params).toBe(1_024_896);
+  });
+
+  it("gives the logits to 1e-4 of their scale", () => {
+    const logits = model.logits(x, mask);
+    const ours = logits.dataSync();
+    logits.dispose();
+    const error = relativeError(ours, io.logits);
+    console.info(`[ardm conv parity] ${tf.getBackend()} logits ${error.toExponential(2)} (max abs ${maxAbsError(ours, io.logits).toExponential(2)}); against the twin in float64: ours ${relativeError(ours, io64.logits).toExponential(2)}, the twin's float32 ${relativeError(io.logits, io64.logits).toExponential(2)}`);
+    expect(error).toBeLessThan(1e-4);
+  });
+
+  it("gives Eq. 4's loss and its gradient for every weight to 1e-4 of the gradient's scale", () => {
+    const { value, grads } = tf.variableGrads(() => orderAgnosticLoss(model.logits(x, mask), x, mask).mean);
+    const loss = value.dataSync()[0];
+    expect(Math.abs(loss - io.loss) / io.loss).toBeLessThan(1e-5);
+    const errors: Array<[string, number, number, number]> = [];
+    for (const key of model.parameters.keys()) {
+      const grad = grads[model.parameters.get(key).name];
+      const ours = toTorchLayout(model.parameters.spec(key).kind, grad.shape, grad.dataSync());
+      errors.push([key, relativeError(ours, io.grads[key]), relativeError(ours, io64.grads[key]), maxAbsError(ours, io.grads[key])]);
+    }
+    expect(errors.map(([key]) => key).sort()).toEqual(Object.keys(io.grads).sort());
+    const worst = errors.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const worstTwin = Math.max(...Object.keys(io.grads).map((key) => relativeError(io.grads[key], io64.grads[key])));
+    console.info(
+      `[ardm conv parity] ${tf.getBackend()} loss ${loss} (twin ${io.loss}); ${errors.length} gradients, worst ${worst[0]} ${worst[1].toExponential(2)}, max abs over all ${Math.max(...errors.map((e) => e[3])).toExponential(2)}; ` +
+        `against float64: ours at most ${Math.max(...errors.map((e) => e[2])).toExponential(2)}, the twin's float32 at most ${worstTwin.toExponential(2)}`,
+    );
+    for (const [key, error] of errors) expect(error, key).toBeLessThan(1e-4);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+});
