@@ -29,6 +29,8 @@ async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
 
 export class OnnxNoiseModel implements NoiseModel {
   readonly learnsVariance = false;
+  /** Context values by tensor (contextValues); weak, so a dropped context leaves with its tensor. */
+  private readonly contextCache = new WeakMap<tf.Tensor, Float32Array>();
 
   private constructor(
     private readonly session: OrtSession,
@@ -104,12 +106,24 @@ export class OnnxNoiseModel implements NoiseModel {
       if (context !== null && (context.rank !== 2 || context.shape[0] !== n || context.shape[1] !== this.contextSize)) {
         throw new Error(`OnnxNoiseModel: context has shape [${context.shape}], expected [${n}, ${this.contextSize}] or null.`);
       }
-      const values = context ? await float32Data(context) : new Float32Array(n * this.contextSize);
+      const values = context ? await this.contextValues(context) : new Float32Array(n * this.contextSize);
       feeds[ONNX_INPUT_CONTEXT] = new ort.Tensor("float32", values, [n, this.contextSize]);
     }
     const outputs = await this.session.run(feeds);
     const noise = outputs[ONNX_OUTPUT_NOISE];
     return tf.tensor4d(noise.data as Float32Array, [n, h, w, c]);
+  }
+
+  /**
+   * A context's values as float32, read back once per tensor: a sampler hands the same (immutable)
+   * context at every step, so only the first step pays the read.
+   */
+  private async contextValues(context: tf.Tensor2D): Promise<Float32Array> {
+    const known = this.contextCache.get(context);
+    if (known) return known;
+    const values = await float32Data(context);
+    this.contextCache.set(context, values);
+    return values;
   }
 
   /** Frees ONNX Runtime's session (its weights and buffers). */
