@@ -11,10 +11,9 @@ import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderAgnosticLoss } from "../../src/lib/ardm/loss";
-import { givenMask, randomOrder } from "../../src/lib/ardm/orders";
 import { ARDM_SPRITE_TRANSFORMER, ArdmTransformer, type ArdmTransformerConfig } from "../../src/lib/ardm/transformer";
-import { Prng } from "../../src/lib/data/sprites/prng";
 import { toTorchLayout } from "../../src/lib/model/torchLayout";
+import { D, GIVEN, type TwinIo, moveOnesAndZeros, tinyBatch } from "./parityInputs";
 import { useFastestBackend, useTestBackend } from "../helpers/backends";
 import { relativeError } from "../helpers/relativeError";
 import { torchUnavailable } from "../helpers/torchReference";
@@ -26,33 +25,6 @@ if (unavailable && process.env.CI) throw new Error(`PyTorch reference needed in 
 
 /** Seconds to run: 4x4 RGB (D = 48), K = 256, width 16, 2 blocks of 2 heads. */
 const TINY: ArdmTransformerConfig = { height: 4, width: 4, channels: 3, categories: 256, modelWidth: 16, layers: 2, heads: 2, mlpRatio: 4 };
-const D = 48;
-/** Given variables per datum: t = 1 (nothing given), 21 and 48 (one left to predict). */
-const GIVEN = [0, 20, 47];
-
-interface TwinIo {
-  logits: number[];
-  loss: number;
-  params: number;
-  grads: Record<string, number[]>;
-}
-
-/** Deterministic values in [-1, 1) (a linear congruential generator), for the parameters PyTorch starts at 0 or 1. */
-function uniforms(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 31 - 1;
-  });
-}
-
-/** Seeded x [N, D] in 0..K-1 and the masks of GIVEN along seeded orders. */
-function tinyBatch(seed: number): { x: tf.Tensor2D; mask: tf.Tensor2D } {
-  const rng = new Prng(seed);
-  const values = Int32Array.from({ length: GIVEN.length * D }, () => rng.range(0, TINY.categories - 1));
-  const orders = GIVEN.map(() => randomOrder(D, rng));
-  return { x: tf.tensor2d(values, [GIVEN.length, D], "int32"), mask: givenMask(orders, GIVEN, D) };
-}
 
 
 describe("ArdmTransformer on its own", () => {
@@ -140,13 +112,7 @@ describe.skipIf(unavailable !== null)(`ArdmTransformer matches its PyTorch twin 
     model = new ArdmTransformer(TINY, 7);
     // LayerNorm scales and shifts and the attention biases start at 1 and 0: move them, so that a
     // mix-up among them (or a transposed one) shows. The embeddings are already N(0, 1) draws.
-    const weights = await model.getWeights();
-    Object.keys(weights).forEach((key, i) => {
-      const kind = model.parameters.spec(key).kind;
-      if (key.includes("embedding") || (kind !== "ones" && kind !== "zeros")) return;
-      weights[key].data = uniforms(weights[key].data.length, 100 + i).map((u) => (kind === "ones" ? 1 : 0) + 0.5 * u);
-    });
-    model.setWeights(weights);
+    const weights = await moveOnesAndZeros(model);
     ({ x, mask } = tinyBatch(11));
 
     const inputs = { x: Array.from(x.dataSync()), mask: Array.from(mask.dataSync()) };
