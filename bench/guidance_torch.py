@@ -14,24 +14,13 @@ Prints one JSON line like the reference's bench:
   {"side": "torch", "mode": "cfg-ddim", "batch": 32, "steps": 25, "threads": 2, "times_ms": [...], ...}
 """
 import argparse
-import importlib.util
 import json
 import os
 import time
 
 import torch
+from twin_tools import HERE, load_module, load_reference
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, '..', '..', 'shared', 'bench', 'contextunet_torch.py')
-
-
-def load_module(name, path):
-    if not os.path.exists(path):
-        raise SystemExit(f'{path} is missing: ../shared (the shared bench folder) must sit beside the project')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ddim_update(x, eps, ab, abp):
@@ -40,7 +29,7 @@ def ddim_update(x, eps, ab, abp):
 
 
 def bench(args):
-    ref = load_module('contextunet_torch', REFERENCE)
+    ref = load_reference()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)

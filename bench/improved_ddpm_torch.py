@@ -37,32 +37,19 @@ clamped to +-5 as the reference's sample mode), and prints one JSON line like th
 Runs on Debian's python3-torch 1.13 (apt-get install -y python3-torch; /usr/bin/python3, as the parity tests run it)
 and on PyPI's torch 2.15 (.venv-torch/bin/python, as npm run bench runs it: scripts/bench-torch-venv.sh).
 """
-import importlib.util
 import json
 import math
-import os
 import sys
 
 import torch
 import torch.nn as nn
-from twin_tools import count_params, print_bench, run_twin, time_steps, twin_parser
+from twin_tools import count_params, load_reference, print_bench, run_twin, time_steps, twin_parser
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, '..', '..', 'shared', 'bench', 'contextunet_torch.py')
 IN_CHANNELS = 3
 EXPECTED_PARAMS = 1482758  # the reference's 1,481,027 + out.3 widened from 3 to 6 outputs (64 * 9 * 3 + 3)
 T_STEPS = 500
 SAMPLE_STEPS = 50  # the respaced chain of the learned-sample bench: 50 of 500 steps
 SAMPLE_T = 250
-
-
-def load_reference():
-    if not os.path.exists(REFERENCE):
-        raise SystemExit(f'{REFERENCE} is missing: ../shared (the shared bench folder) must sit beside the project')
-    spec = importlib.util.spec_from_file_location('contextunet_torch', REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 ref = load_reference()

@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/run.ts             full run -> bench/results/latest.{json,md} (about 10 min idle)
  *   npx tsx bench/run.ts --quick     few repetitions -> bench/results/quick.{json,md}
- *   npx tsx bench/run.ts --cases cfg-ddim,classifier-ddim,classifier-grad --name guidance
+ *   npx tsx bench/run.ts --cases cfg-ddim,cfg-onnx-ddim,classifier-ddim,classifier-grad --name guidance
  *                                    some cases -> bench/results/guidance.{json,md} (latest.md keeps the full run)
  *   npx tsx bench/run.ts --quick --cases hybrid-train,learned-sample --name improved-ddpm
  *                                    improved DDPM's rows (twin: bench/improved_ddpm_torch.py)
@@ -24,6 +24,14 @@
  *   npx tsx bench/run.ts --quick --cases ardm-conv-train,ardm-conv-step --name ardm-conv
  *                                    the same for the ARDM's convolutional UNet of about the transformer's size
  *                                    (twin: bench/ardm_conv_torch.py)
+ *   npx tsx bench/run.ts --quick --cases ardm-step,ardm-onnx-step,ardm-conv-step,ardm-conv-onnx-step --name ardm-onnx
+ *                                    the ARDM networks' decoding-step forwards with the logits from ONNX Runtime
+ *                                    (onnxruntime-node, 2 threads; src/lib/onnx's ARDM graphs) beside TensorFlow.js's
+ *   npx tsx bench/run.ts --cases text-train,text-sample,text-onnx-sample --name text
+ *                                    the text model of models/text (twin: bench/caption_encoder_torch.py's
+ *                                    text modes): text-train = its training step at batch 100 (caption
+ *                                    dropout 0.1), text-sample = one DDPM step with captions at batch 32,
+ *                                    text-onnx-sample = that step with eps from ONNX Runtime
  *   npx tsx bench/run.ts --quick --cases sample,onnx-sample,attention-sample,attention-onnx-sample --name onnx
  *                                    the sampling forwards with eps from ONNX Runtime (onnxruntime-node, 2 threads)
  *                                    running the networks' ONNX graphs (src/lib/onnx), beside TensorFlow.js's;
@@ -34,8 +42,10 @@
  *                                    -> bench/results/latest-debian.{json,md} (quick-debian, NAME-debian)
  *   options: --cases train,sample,ddim,ddpm,cfg-ddim,classifier-ddim,classifier-grad,hybrid-train,learned-sample,
  *                    attention-train,attention-sample,attention-ddim,ardm-train,ardm-step,ardm-conv-train,ardm-conv-step,
+ *                    ardm-onnx-step,ardm-conv-onnx-step,
+ *                    text-train,text-sample,text-onnx-sample,
  *                    onnx-sample,attention-onnx-sample,
- *                    onnx-ddim,attention-onnx-ddim
+ *                    onnx-ddim,cfg-onnx-ddim,attention-onnx-ddim
  *            (default: all but attention-ddim and attention-onnx-ddim)  --backends tensorflow,wasm,cpu  --rounds N  --name NAME
  *            --reference pypi|debian (default pypi)
  *
@@ -45,7 +55,7 @@
  * tests never run the bench or this environment (their parity checks use Debian's python3-torch).
  *
  * The cpu backend (plain JavaScript) only runs the sampling forwards (sample, learned-sample,
- * attention-sample, ardm-step, ardm-conv-step): training and whole sampling loops would take minutes to hours per
+ * attention-sample, ardm-step, ardm-conv-step, text-sample): training and whole sampling loops would take minutes to hours per
  * repetition there; its rows say so.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -84,6 +94,20 @@ const ARDM_CASES: CaseSpec[] = [
   { case: "ardm-step", name: "ARDM transformer forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
   { case: "ardm-conv-train", name: `ARDM conv UNet train step (16x16x3, K = 256, batch ${ARDM_TRAIN_BATCH}: Eq. 4 loss, backward, Adam)`, images: ARDM_TRAIN_BATCH, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s", countsModelFlops: false },
   { case: "ardm-conv-step", name: "ARDM conv UNet forward of one decoding step (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+  // The same forwards on ONNX Runtime (2 threads), against the same PyTorch rows as ardm-step and ardm-conv-step.
+  { case: "ardm-onnx-step", name: "ARDM transformer forward of one decoding step on ONNX Runtime (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+  { case: "ardm-conv-onnx-step", name: "ARDM conv UNet forward of one decoding step on ONNX Runtime (batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
+];
+/**
+ * The text model of models/text (issue 18: a caption encoder, 1.5 % of its parameters, into the
+ * course's UNet with a 32-wide context) against bench/caption_encoder_torch.py's text modes (the
+ * same encoder into the shared reference's ContextUnet). The UNet's multiply-adds are the course
+ * model's but for the context embeddings, so the GFLOP/s columns count those.
+ */
+const TEXT_CASES: CaseSpec[] = [
+  { case: "text-train", name: "text model train step (caption encoder + UNet, batch 100: forward, L_simple, backward, Adam)", images: 100, forwardsPerImage: TRAIN_COST_FACTOR, scale: 1, unit: "images/s" },
+  { case: "text-sample", name: "text model sampling forward (one DDPM step with captions, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
+  { case: "text-onnx-sample", name: "text model sampling forward on ONNX Runtime (the UNet's graph, captions encoded once; batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
 ];
 /**
  * The sampling forwards again with eps from ONNX Runtime (onnxruntime-node, CPU, 2 threads) running
@@ -94,15 +118,16 @@ const ONNX_CASES: CaseSpec[] = [
   { case: "onnx-sample", name: "sampling forward on ONNX Runtime (one DDPM step, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s" },
   { case: "attention-onnx-sample", name: "attention UNet sampling forward on ONNX Runtime (one DDPM step, 28x28x1, batch 32)", images: 32, forwardsPerImage: 1, scale: 1, unit: "images/s", countsModelFlops: false },
   { case: "onnx-ddim", name: "DDIM-25 on ONNX Runtime, 32 sprites", images: 32, forwardsPerImage: 25, scale: 1, unit: "sprites/s" },
+  { case: "cfg-onnx-ddim", name: "DDIM-25 with classifier-free guidance on ONNX Runtime, 32 sprites (doubled batch)", images: 32, forwardsPerImage: 50, scale: 1, unit: "sprites/s" },
   { case: "attention-onnx-ddim", name: "attention UNet DDIM-25 (of T = 1000) on ONNX Runtime, 32 images", images: 32, forwardsPerImage: 25, scale: 1, unit: "images/s", countsModelFlops: false },
 ];
-const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES, ...ONNX_CASES];
+const ALL_CASES = [...CASES, ...IMPROVED_DDPM_CASES, ...ATTENTION_CASES, ...ARDM_CASES, ...TEXT_CASES, ...ONNX_CASES];
 /** Cases run only when --cases names them: attention-ddim (and its ONNX twin) is 25 of attention-sample's forwards a repetition (minutes a side). */
 const NAMED_ONLY = new Set(["attention-ddim", "attention-onnx-ddim"]);
 /** The cases the plain-JavaScript cpu backend runs: one sampling forward each (the ONNX ones' forward is not on it at all). */
-const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "ardm-conv-step", "onnx-sample", "attention-onnx-sample"]);
+const CPU_CASES = new Set(["sample", "learned-sample", "attention-sample", "ardm-step", "ardm-conv-step", "text-sample", "text-onnx-sample", "onnx-sample", "attention-onnx-sample", "ardm-onnx-step", "ardm-conv-onnx-step"]);
 /** Training steps: no projection from a sampling forward on the cpu backend. */
-const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train", "ardm-conv-train"]);
+const TRAINING_CASES = new Set(["train", "hybrid-train", "attention-train", "ardm-train", "ardm-conv-train", "text-train"]);
 /** The cpu backend's forward a skipped case's projection scales: the same network's. */
 const cpuForwardOf = (benchCase: string) => (benchCase.startsWith("attention-") ? "attention-sample" : "sample");
 
@@ -146,9 +171,15 @@ function repsFor(benchCase: BenchCase, backend: string): Reps {
     "ardm-step": step,
     "ardm-conv-train": train,
     "ardm-conv-step": step,
+    "ardm-onnx-step": step,
+    "ardm-conv-onnx-step": step,
+    "text-train": train,
+    "text-sample": step,
+    "text-onnx-sample": step,
     "onnx-sample": step,
     "attention-onnx-sample": step,
     "onnx-ddim": loop,
+    "cfg-onnx-ddim": loop,
     "attention-onnx-ddim": loop,
   };
   return table[benchCase];

@@ -17,13 +17,16 @@ import type { BenchCase } from "./worker";
 
 export const PROJECT_ROOT = resolve(__dirname, "..");
 export const TORCH_SCRIPT = resolve(PROJECT_ROOT, "../shared/bench/contextunet_torch.py");
-/** The twins of what the shared reference does not cover: guided sampling loops, the noisy classifier, improved DDPM, the attention UNet, the ARDM transformer. */
+/** The twins of what the shared reference does not cover: guided sampling loops, the noisy classifier, improved DDPM, the attention UNet, the ARDM's networks, the text model. */
 const GUIDANCE_TWIN = resolve(PROJECT_ROOT, "bench/guidance_torch.py");
 const CLASSIFIER_TWIN = resolve(PROJECT_ROOT, "bench/noisy_classifier_torch.py");
 const IMPROVED_DDPM_TWIN = resolve(PROJECT_ROOT, "bench/improved_ddpm_torch.py");
 const ATTENTION_TWIN = resolve(PROJECT_ROOT, "bench/attention_unet_torch.py");
 const ARDM_TWIN = resolve(PROJECT_ROOT, "bench/ardm_torch.py");
 const ARDM_CONV_TWIN = resolve(PROJECT_ROOT, "bench/ardm_conv_torch.py");
+const TEXT_TWIN = resolve(PROJECT_ROOT, "bench/caption_encoder_torch.py");
+/** The text model both sides build the text rows at (relative to the project root): its vocabulary and sizes, from its manifest. */
+export const TEXT_MODEL_DIR = "models/text";
 /** The config file (relative to the project root) both sides build the attention UNet's rows from: its model, schedule, batch and learning rate. */
 export const ATTENTION_CONFIG_FILE = "configs/mnist.json";
 /** The ARDM's training batch: its recipe's (ARDM_TRAIN_DEFAULTS.batchSize, src/lib/ardm/training.ts, as `npm run train-ardm` trains). */
@@ -81,15 +84,22 @@ const TWIN_CASES: Partial<Record<BenchCase, { script: string; mode: string; args
   "attention-train": { script: ATTENTION_TWIN, mode: "train", args: ["--config", ATTENTION_CONFIG_FILE] },
   "attention-sample": { script: ATTENTION_TWIN, mode: "sample", args: ["--config", ATTENTION_CONFIG_FILE] },
   "attention-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
-  // Our eps from ONNX Runtime, against the same PyTorch rows as sample, attention-sample, ddim and attention-ddim.
+  // Our eps from ONNX Runtime, against the same PyTorch rows as sample, attention-sample, ddim, cfg-ddim and attention-ddim.
   "onnx-sample": { script: TORCH_SCRIPT, mode: "sample" },
   "attention-onnx-sample": { script: ATTENTION_TWIN, mode: "sample", args: ["--config", ATTENTION_CONFIG_FILE] },
   "onnx-ddim": { script: TORCH_SCRIPT, mode: "ddim" },
+  "cfg-onnx-ddim": { script: GUIDANCE_TWIN, mode: "cfg-ddim" },
   "attention-onnx-ddim": { script: ATTENTION_TWIN, mode: "ddim", args: ["--config", ATTENTION_CONFIG_FILE] },
   "ardm-train": { script: ARDM_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
   "ardm-step": { script: ARDM_TWIN, mode: "sample" },
   "ardm-conv-train": { script: ARDM_CONV_TWIN, mode: "train", args: ["--batch", String(ARDM_TRAIN_BATCH)] },
   "ardm-conv-step": { script: ARDM_CONV_TWIN, mode: "sample" },
+  // Our logits from ONNX Runtime, against the same PyTorch rows as ardm-step and ardm-conv-step.
+  "ardm-onnx-step": { script: ARDM_TWIN, mode: "sample" },
+  "ardm-conv-onnx-step": { script: ARDM_CONV_TWIN, mode: "sample" },
+  "text-train": { script: TEXT_TWIN, mode: "text-train", args: ["--config", `${TEXT_MODEL_DIR}/manifest.json`] },
+  "text-sample": { script: TEXT_TWIN, mode: "text-sample", args: ["--config", `${TEXT_MODEL_DIR}/manifest.json`] },
+  "text-onnx-sample": { script: TEXT_TWIN, mode: "text-sample", args: ["--config", `${TEXT_MODEL_DIR}/manifest.json`] },
 };
 
 /** What one child process measured. */

@@ -6,10 +6,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { sampleDdim } from "../src/lib/diffusion/sampling";
 import type { Schedule } from "../src/lib/diffusion/schedule";
 import { ddpmStep } from "../src/lib/diffusion/steps";
-import type { AttentionUnet } from "../src/lib/model/attentionUnet/attentionUnet";
-import type { ContextUnet } from "../src/lib/model/contextUnet";
+import { withClassifierFreeGuidance } from "../src/lib/guidance/classifierFreeGuidance";
 import type { TrainableNoiseModel } from "../src/lib/model/trainableNoiseModel";
-import { OnnxNoiseModel } from "../src/lib/onnx/onnxNoiseModel";
+import { type OnnxExportable, OnnxNoiseModel } from "../src/lib/onnx/onnxNoiseModel";
 import type { Trainer, TrainingData } from "../src/lib/train/trainer";
 
 /** DDIM loops take 25 steps (the course's), on every network. */
@@ -100,7 +99,7 @@ const ONNX_BENCH_THREADS = 2;
  * warm-up): the awaited predictNoiseAsync (x read back, ORT's run, eps uploaded), then the same
  * update on the TensorFlow.js backend, clamped to +-5.
  */
-export async function timeOnnxDdpmStep(model: ContextUnet | AttentionUnet, schedule: Schedule, context: tf.Tensor2D | null, warmup: number, reps: number, batch = context?.shape[0] ?? 32) {
+export async function timeOnnxDdpmStep(model: OnnxExportable, schedule: Schedule, context: tf.Tensor2D | null, warmup: number, reps: number, batch = context?.shape[0] ?? 32) {
   const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: ONNX_BENCH_THREADS });
   let x = tf.randomNormal([batch, ...model.imageShape], 0, 1, "float32", 5) as tf.Tensor4D;
   const t = Math.floor(schedule.T / 2);
@@ -125,14 +124,24 @@ export async function timeOnnxDdpmStep(model: ContextUnet | AttentionUnet, sched
 /**
  * DDIM-25 of `batch` images end to end (as the ddim cases, no frames kept) with eps from `model`'s
  * ONNX graph on ONNX Runtime: sampleDdim awaits predictNoiseAsync at every step (the session
- * built once, before the warm-up; the updates on the TensorFlow.js backend).
+ * built once, before the warm-up; the updates on the TensorFlow.js backend). guidanceWeight w > 0
+ * guides it classifier-free (one doubled-batch ONNX run a step), as cfg-ddim does on TensorFlow.js.
  */
-export async function timeOnnxDdim(model: ContextUnet | AttentionUnet, schedule: Schedule, context: tf.Tensor2D | null, warmup: number, reps: number, batch = context?.shape[0] ?? 32) {
+export async function timeOnnxDdim(
+  model: OnnxExportable,
+  schedule: Schedule,
+  context: tf.Tensor2D | null,
+  warmup: number,
+  reps: number,
+  batch = context?.shape[0] ?? 32,
+  guidanceWeight = 0,
+) {
   const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: ONNX_BENCH_THREADS });
+  const eps = guidanceWeight > 0 ? withClassifierFreeGuidance(onnx, guidanceWeight) : onnx;
   let seed = 11;
   try {
     return await timeReps(warmup, reps, async () => {
-      const { samples, frames } = await sampleDdim(onnx, schedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false });
+      const { samples, frames } = await sampleDdim(eps, schedule, { count: batch, seed: seed++ }, context, { steps: DDIM_STEPS, saveFrame: () => false });
       tf.dispose([samples, ...(frames ? [frames] : [])]);
     });
   } finally {

@@ -2,7 +2,8 @@
  * The worker's cases on the networks other than ContextUnet, each against its PyTorch twin:
  * the attention UNet of configs/mnist.json (bench/attention_unet_torch.py, built from the same
  * file) and the ARDM's two networks at the sprites' size, the transformer (bench/ardm_torch.py) and
- * the convolutional UNet (bench/ardm_conv_torch.py). See worker.ts for
+ * the convolutional UNet (bench/ardm_conv_torch.py), and the text model of models/text (its caption
+ * encoder into the course's UNet, bench/caption_encoder_torch.py's text modes). See worker.ts for
  * what one repetition of each case is.
  */
 import { join } from "node:path";
@@ -11,18 +12,25 @@ import { ardmTrainingLoss } from "../src/lib/ardm/loss";
 import { drawMask, drawOrders } from "../src/lib/ardm/orders";
 import { ARDM_SPRITE_TRANSFORMER, ArdmTransformer } from "../src/lib/ardm/transformer";
 import { ARDM_SPRITE_CONV_UNET, ArdmConvUnet } from "../src/lib/ardm/convNetwork";
+import { OnnxArdmNetwork } from "../src/lib/onnx/ardmOnnxNetwork";
 import { attentionUnetConfigOf, scheduleConfigOf } from "../src/lib/config/ddpmConfig";
 import { loadDdpmConfig } from "../src/lib/config/ddpmConfigFile";
 import { sampleDdim } from "../src/lib/diffusion/sampling";
 import { scheduleFromConfig } from "../src/lib/diffusion/schedule";
 import { AttentionUnet } from "../src/lib/model/attentionUnet/attentionUnet";
+import { courseSchedule } from "../src/lib/diffusion/schedule";
+import { TextContextUnet } from "../src/lib/text/textContextUnet";
 import { Adam } from "../src/lib/train/adam";
 import { ddpmTrainer } from "../src/lib/train/ddpmRun";
-import { ATTENTION_CONFIG_FILE, PROJECT_ROOT } from "./sides";
+import { Trainer } from "../src/lib/train/trainer";
+import { loadNoiseModel } from "../src/lib/train/trainingCheckpoint";
+import { ATTENTION_CONFIG_FILE, PROJECT_ROOT, TEXT_MODEL_DIR } from "./sides";
 import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdim, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
 
 /** The ARDM recipe's peak learning rate (ARDM_TRAIN_DEFAULTS), the twin's Adam 1e-3. */
 const ARDM_LEARNING_RATE = 1e-3;
+/** ONNX Runtime's intra-op threads in ardm-onnx-step and ardm-conv-onnx-step: 2, as timing.ts's ONNX cases and the PyTorch reference. */
+const ARDM_ONNX_THREADS = 2;
 
 /** An attention UNet's config file (default configs/mnist.json, relative to the project root), checked by the library as `npm run train -- --config` checks it. */
 export const attentionConfig = (file = ATTENTION_CONFIG_FILE) => loadDdpmConfig(join(PROJECT_ROOT, file));
@@ -73,10 +81,17 @@ export async function timeAttentionSampling(
 /**
  * The ARDM's transformer (ardm-*) or convolutional UNet (ardm-conv-*) at the sprites' size (Hoogeboom
  * et al. 2022) on random uint8 images [batch, D]: a training step (Algorithm 1's loss, Eq. 4, its
- * gradient, Adam) or the logits at one random decoding mask.
+ * gradient, Adam) or the logits at one random decoding mask (from TensorFlow.js, or from ONNX Runtime
+ * in the -onnx-step cases: the session built once, before the warm-up).
  */
-export async function timeArdm(benchCase: "ardm-train" | "ardm-step" | "ardm-conv-train" | "ardm-conv-step", warmup: number, reps: number, batch: number) {
+export async function timeArdm(
+  benchCase: "ardm-train" | "ardm-step" | "ardm-conv-train" | "ardm-conv-step" | "ardm-onnx-step" | "ardm-conv-onnx-step",
+  warmup: number,
+  reps: number,
+  batch: number,
+) {
   const model = benchCase.startsWith("ardm-conv-") ? new ArdmConvUnet(ARDM_SPRITE_CONV_UNET, 0) : new ArdmTransformer(ARDM_SPRITE_TRANSFORMER, 0);
+  if (benchCase === "ardm-onnx-step" || benchCase === "ardm-conv-onnx-step") return timeArdmOnnxStep(model, warmup, reps, batch);
   const { dimensions: D, categories: K } = model;
   const x = tf.randomUniform([batch, D], 0, K, "int32", 5) as tf.Tensor2D;
   const adam = benchCase.endsWith("-train") ? new Adam(model.trainableParameters()) : null;
@@ -100,4 +115,64 @@ export async function timeArdm(benchCase: "ardm-train" | "ardm-step" | "ardm-con
     x.dispose();
     model.dispose();
   }
+}
+
+/** The logits of the network's ONNX twin at one random decoding mask, as ardm-step's; frees the model. */
+async function timeArdmOnnxStep(model: ArdmTransformer | ArdmConvUnet, warmup: number, reps: number, batch: number) {
+  const { dimensions: D, categories: K } = model;
+  const x = tf.randomUniform([batch, D], 0, K, "int32", 5) as tf.Tensor2D;
+  let onnx: OnnxArdmNetwork | null = null;
+  let seed = 11;
+  try {
+    onnx = await OnnxArdmNetwork.fromNetwork(model, { threads: ARDM_ONNX_THREADS });
+    const network = onnx;
+    return await timeReps(warmup, reps, async () => {
+      const mask = drawMask(drawOrders(batch, D, seed++), D);
+      const logits = await network.logitsAsync(x, mask);
+      tf.dispose([mask, logits]);
+    });
+  } finally {
+    await onnx?.dispose();
+    x.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * The text model of models/text (its vocabulary, configs and weights) on random captions: a Trainer step at batch 100 as `npm run train -- --text` runs it (the course's
+ * recipe, caption dropout 0.1, no EMA as the train row) on synthetic sprites, or one DDPM step at
+ * batch 32 (eval forward, the encoder included, and the update).
+ */
+export async function timeText(benchCase: "text-train" | "text-sample" | "text-onnx-sample", warmup: number, reps: number, batch: number) {
+  const { model } = loadNoiseModel(join(PROJECT_ROOT, TEXT_MODEL_DIR));
+  if (!(model instanceof TextContextUnet)) {
+    model.dispose();
+    throw new Error(`${TEXT_MODEL_DIR} holds a ${model.constructor.name}, not the text model`);
+  }
+  const tokenIds = randomTokenIds(batch, model.encoder.config.maxTokens, model.encoder.config.vocabularySize, 3);
+  try {
+    if (benchCase === "text-sample") return await timeDdpmStep(model, courseSchedule, tokenIds, warmup, reps);
+    if (benchCase === "text-onnx-sample") return await timeOnnxDdpmStep(model, courseSchedule, tokenIds, warmup, reps);
+    const fixed = { images: syntheticBatch(batch, 7).images, labels: tokenIds.clone() };
+    const trainer = new Trainer(model, fixedData(fixed, warmup + reps), { epochs: 1, batchSize: batch, useContext: true, emaDecay: null }, courseSchedule);
+    try {
+      return await timeTrainer(trainer, warmup, reps);
+    } finally {
+      trainer.dispose();
+      tf.dispose([fixed.images, fixed.labels]);
+    }
+  } finally {
+    tokenIds.dispose();
+    model.dispose();
+  }
+}
+
+/** [batch, maxTokens] float32 ids of captions of 1..maxTokens random words (ids 2..V-1), pads (0) after them, as the twin's. */
+function randomTokenIds(batch: number, maxTokens: number, vocabularySize: number, seed: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const lengths = tf.randomUniform([batch, 1], 1, maxTokens + 1, "int32", seed);
+    const words = tf.randomUniform([batch, maxTokens], 2, vocabularySize, "int32", seed + 1);
+    const isWord = tf.less(tf.range(0, maxTokens, 1, "int32").expandDims(0), lengths);
+    return tf.cast(tf.where(isWord, words, tf.zerosLike(words)), "float32") as tf.Tensor2D;
+  });
 }

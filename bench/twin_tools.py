@@ -1,9 +1,29 @@
 """What the PyTorch twins under bench/ share: weights in and out as the project writes them, and
 the timing loop of their `bench` mode (its JSON line is what `npm run bench` reads)."""
+import importlib.util
 import json
+import os
 import time
 
 import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, '..', '..', 'shared', 'bench', 'contextunet_torch.py')
+
+
+def load_module(name, path):
+    """A Python file as a module (the shared reference, another twin), or a clear stop when it is missing."""
+    if not os.path.exists(path):
+        raise SystemExit(f'{path} is missing: ../shared (the shared bench folder) must sit beside the project')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_reference():
+    """The shared reference ContextUnet's module (../shared/bench/contextunet_torch.py): its ContextUnet, schedule() and T_STEPS."""
+    return load_module('contextunet_torch', REFERENCE)
 
 
 def count_params(model):

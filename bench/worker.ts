@@ -29,6 +29,7 @@
  *   (src/lib/onnx, built from the same weights); the update stays on the TensorFlow.js backend.
  * - onnx-ddim, attention-onnx-ddim: ddim and attention-ddim the same way: sampleDdim awaiting the
  *   ONNX model's eps at each of its 25 steps (the session built once, before the warm-up).
+ * - cfg-onnx-ddim: cfg-ddim with that eps: one doubled-batch ONNX run a step (w = 2).
  * - ardm-train: one training step of the ARDM transformer at the sprites' size
  *   (ARDM_SPRITE_TRANSFORMER, batch 16 of random 16x16x3 uint8 images, the batch of its training
  *   recipe): ardmTrainingLoss (a fresh t and sigma per datum, Eq. 4), its gradient, Adam 1e-3 (the
@@ -37,10 +38,20 @@
  *   as a step of sampleArdm sees; the categorical draw itself is not timed).
  * - ardm-conv-train, ardm-conv-step: the same for the ARDM's convolutional UNet (ARDM_SPRITE_CONV_UNET,
  *   about the transformer's size), against bench/ardm_conv_torch.py.
+ * - ardm-onnx-step, ardm-conv-onnx-step: ardm-step and ardm-conv-step with the logits from ONNX
+ *   Runtime (OnnxArdmNetwork, CPU, 2 threads) running the network's ONNX graph (src/lib/onnx, built
+ *   from the same weights): x and the mask read back, the logits handed back as a tensor.
+ * - text-train: one Trainer step of the text model (models/text: its caption encoder into the
+ *   course's UNet with a 32-wide context) at batch 100 of synthetic sprites and random captions, as
+ *   `npm run train -- --text` (the course's recipe, caption dropout 0.1), no EMA as the train row.
+ * - text-sample: one DDPM step of that model at batch 32 (eval forward, encoder included, and the
+ *   update), t = 250, clamped to +-5; both against bench/caption_encoder_torch.py's text modes.
+ * - text-onnx-sample: text-sample with eps from ONNX Runtime (the UNet's graph; the captions
+ *   encoded on TensorFlow.js once, as a sampling run's context), against the same PyTorch rows.
  * - matmul: one [n, n] x [n, n] float32 product (the backend's sustained GFLOP/s).
  * The guidance settings match bench/guidance_torch.py's defaults; the improved-DDPM ones
  * bench/improved_ddpm_torch.py's; the attention UNet's bench/attention_unet_torch.py's (same config
- * file); the ARDM's bench/ardm_torch.py's. The last two networks' cases are in ./twinNetworks.ts,
+ * file); the ARDM's bench/ardm_torch.py's; the text model's bench/caption_encoder_torch.py's. The last two networks' cases are in ./twinNetworks.ts,
  * the timing every case shares in ./timing.ts.
  */
 import { readFileSync } from "node:fs";
@@ -58,7 +69,7 @@ import type { TrainConfig } from "../src/lib/train/config";
 import { Trainer } from "../src/lib/train/trainer";
 import { DDIM_STEPS, fixedData, syntheticBatch, timeDdpmStep, timeOnnxDdim, timeOnnxDdpmStep, timeReps, timeTrainer } from "./timing";
 import { ARDM_TRAIN_BATCH } from "./sides";
-import { attentionConfig, timeArdm, timeAttentionSampling, timeAttentionTraining } from "./twinNetworks";
+import { attentionConfig, timeArdm, timeAttentionSampling, timeAttentionTraining, timeText } from "./twinNetworks";
 
 export type BenchCase =
   | "train"
@@ -76,11 +87,17 @@ export type BenchCase =
   | "onnx-sample"
   | "attention-onnx-sample"
   | "onnx-ddim"
+  | "cfg-onnx-ddim"
   | "attention-onnx-ddim"
   | "ardm-train"
   | "ardm-step"
   | "ardm-conv-train"
   | "ardm-conv-step"
+  | "ardm-onnx-step"
+  | "ardm-conv-onnx-step"
+  | "text-train"
+  | "text-sample"
+  | "text-onnx-sample"
   | "matmul";
 
 export interface WorkerResult {
@@ -138,6 +155,8 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
     return timeAttentionSampling(benchCase, warmup, reps, n);
   }
   if (benchCase === "ardm-train" || benchCase === "ardm-step" || benchCase === "ardm-conv-train" || benchCase === "ardm-conv-step") return timeArdm(benchCase, warmup, reps, n);
+  if (benchCase === "ardm-onnx-step" || benchCase === "ardm-conv-onnx-step") return timeArdm(benchCase, warmup, reps, n);
+  if (benchCase === "text-train" || benchCase === "text-sample" || benchCase === "text-onnx-sample") return timeText(benchCase, warmup, reps, n);
   if (benchCase === "matmul") {
     const a = tf.randomNormal([n, n], 0, 1, "float32", 1) as tf.Tensor2D;
     const b = tf.randomNormal([n, n], 0, 1, "float32", 2) as tf.Tensor2D;
@@ -158,6 +177,7 @@ async function run(benchCase: BenchCase, warmup: number, reps: number, n: number
       if (benchCase === "sample") return await timeDdpmStep(model, courseSchedule, context, warmup, reps);
       if (benchCase === "onnx-sample") return await timeOnnxDdpmStep(model, courseSchedule, context, warmup, reps);
       if (benchCase === "onnx-ddim") return await timeOnnxDdim(model, courseSchedule, context, warmup, reps);
+      if (benchCase === "cfg-onnx-ddim") return await timeOnnxDdim(model, courseSchedule, context, warmup, reps, batch, GUIDANCE_WEIGHT);
       if (benchCase === "learned-sample") return await timeLearnedVarianceStep(model, context, warmup, reps);
       if (benchCase === "classifier-ddim") return await timeClassifierGuidedDdim(model, warmup, reps, batch);
       const guided = benchCase === "cfg-ddim" ? withClassifierFreeGuidance(model, GUIDANCE_WEIGHT) : model;
@@ -245,9 +265,9 @@ async function timeClassifierGuidedDdim(model: ContextUnet, warmup: number, reps
   }
 }
 
-/** Batch (or matrix size) of a case when --n is not given: the course's 100 for training, the config's for attention-train, the ARDM recipe's for ardm-train and ardm-conv-train, else 32. */
+/** Batch (or matrix size) of a case when --n is not given: the course's 100 for training (and the text model's), the config's for attention-train, the ARDM recipe's for ardm-train and ardm-conv-train, else 32. */
 function defaultBatch(benchCase: BenchCase): number {
-  if (benchCase === "train" || benchCase === "hybrid-train") return 100;
+  if (benchCase === "train" || benchCase === "hybrid-train" || benchCase === "text-train") return 100;
   if (benchCase === "attention-train") return attentionConfig().training.batchSize;
   if (benchCase === "ardm-train" || benchCase === "ardm-conv-train") return ARDM_TRAIN_BATCH;
   return benchCase === "matmul" ? 2048 : 32;
@@ -268,7 +288,7 @@ async function main(): Promise<void> {
     cpu_ms: [],
     peak_rss_mb: 0,
   };
-  const ddimCases: BenchCase[] = ["ddim", "cfg-ddim", "classifier-ddim", "attention-ddim", "onnx-ddim", "attention-onnx-ddim"];
+  const ddimCases: BenchCase[] = ["ddim", "cfg-ddim", "classifier-ddim", "attention-ddim", "onnx-ddim", "cfg-onnx-ddim", "attention-onnx-ddim"];
   if (ddimCases.includes(benchCase)) result.steps = DDIM_STEPS;
   if (benchCase === "ddpm") result.steps = DDPM_TIMED_STEPS;
   if (benchCase === "matmul") result.n = n;

@@ -1,6 +1,6 @@
 /**
  * npm run evaluate-ardm -- --checkpoint models/ardm --k 16 [--n 500] [--batch 50] [--seed 0]
- *                          [--classifier models/classifier] [--weights auto] [--record models/evaluation.json]
+ *                          [--classifier models/classifier] [--weights auto] [--onnx] [--record models/evaluation.json]
  * An ARDM's samples at k variables per network call (k = 1, 4, 16, 64, ...): their sprite Frechet
  * distance beside the real-vs-real floor at the same n, the classes they fall in, and the seconds
  * per 32 sprites; --record merges the row into the evaluation file's ardm part.
@@ -24,13 +24,16 @@ const USAGE = `Usage: npm run evaluate-ardm -- --checkpoint DIR --k K [options]
   --seed N           seed of the samples and the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
   --weights W        auto (default: the EMA weights when kept), ema or raw
+  --onnx             run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
+                     TensorFlow.js: its ONNX graph built from the same weights (logits agree to 1e-4,
+                     tested); the row records engine "onnx"
   --record FILE      merge the row into FILE's ardm part (e.g. models/evaluation.json)`;
 
 const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
 
 function report(r: ArdmEvaluation): string {
   return [
-    `${r.checkpoint} (epoch ${r.epoch}, step ${r.globalStep}, ${r.weights === "ema" ? "EMA" : "raw"} weights), k = ${r.k} (${r.calls} calls), n = ${r.n}, seed ${r.seed}, batches of ${r.batch}: ${r.samplingSeconds.toFixed(1)} s on ${r.backend}, ${r.secondsPer32.toFixed(1)} s per 32 sprites`,
+    `${r.checkpoint} (epoch ${r.epoch}, step ${r.globalStep}, ${r.weights === "ema" ? "EMA" : "raw"} weights), k = ${r.k} (${r.calls} calls), n = ${r.n}, seed ${r.seed}, batches of ${r.batch}: ${r.samplingSeconds.toFixed(1)} s on ${r.backend}${r.engine === "onnx" ? " (the network on ONNX Runtime)" : ""}, ${r.secondsPer32.toFixed(1)} s per 32 sprites`,
     `  SFD ${r.sfd.toFixed(3)}   (floor, real vs real at the same n: ${r.sfdFloor.toFixed(3)})`,
     `  classes drawn: ${Object.entries(r.classShares).map(([name, share]) => `${name} ${percent(share)}`).join(", ")}`,
   ].join("\n");
@@ -49,6 +52,7 @@ export function parseEvaluateArdmArgs(args: string[]) {
       classifier: { type: "string", default: DEFAULT_CLASSIFIER_DIR },
       weights: { type: "string", default: "auto" },
       record: { type: "string" },
+      onnx: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -65,6 +69,7 @@ export function parseEvaluateArdmArgs(args: string[]) {
     classifier: values.classifier!,
     weights: parseWeightChoice(values.weights!),
     record: values.record,
+    onnx: values.onnx!,
   };
 }
 

@@ -36,14 +36,20 @@ describe("the evaluation file's promptMatch, inversion and ardm parts", () => {
     recordArdmEvaluation(path, ardmRow(64, 30));
     recordArdmEvaluation(path, ardmRow(4, 10));
     recordArdmEvaluation(path, ardmRow(64, 20)); // replaces the first
+    recordArdmEvaluation(path, { ...ardmRow(64, 20), engine: "onnx", secondsPer32: 0.5 }); // the same run on ONNX Runtime: beside it
     recordPromptMatchEvaluation(path, promptRow(2, 0.5));
     recordPromptMatchEvaluation(path, promptRow(0, 0.25));
     recordInversionEvaluation(path, { checkpoint: "test/text-robot-fake", sampler: "ddim", steps: 25, eta: 0, clipDenoised: false, guidance: 0, n: 100, seed: 0 } as InversionEvaluation);
     const file = readEvaluations(path);
     expect(file.results).toEqual(shipped.results);
     expect(file.imageSets).toEqual(shipped.imageSets);
-    expect(file.ardm!.filter((r) => r.checkpoint === "test/ardm-fake" && r.n === 500 && r.batch === 50 && r.seed === 0).map((r) => [r.k, r.sfd])).toEqual([[4, 10], [64, 20]]);
-    expect(findArdmEvaluation(file, { checkpoint: "test/ardm-fake", weights: "ema", k: 64, n: 500, seed: 0, batch: 50 })?.sfd).toBe(20);
+    expect(file.ardm!.filter((r) => r.checkpoint === "test/ardm-fake" && r.n === 500 && r.batch === 50 && r.seed === 0).map((r) => [r.k, r.sfd, r.engine])).toEqual([
+      [4, 10, undefined],
+      [64, 20, undefined],
+      [64, 20, "onnx"],
+    ]);
+    expect(findArdmEvaluation(file, { checkpoint: "test/ardm-fake", weights: "ema", k: 64, n: 500, seed: 0, batch: 50 })?.secondsPer32).toBe(1);
+    expect(findArdmEvaluation(file, { checkpoint: "test/ardm-fake", weights: "ema", k: 64, n: 500, seed: 0, batch: 50, engine: "onnx" })?.secondsPer32).toBe(0.5);
     expect(findArdmEvaluation(file, { checkpoint: "test/ardm-fake", weights: "raw", k: 64, n: 500, seed: 0, batch: 50 })).toBeUndefined();
     const key = { checkpoint: "test/text-fake", weights: "ema" as const, sampler: "ddim" as const, steps: 25, eta: 0, clipDenoised: false, perPrompt: 50, seed: 0 };
     expect(findPromptMatchEvaluation(file, { ...key, guidance: 0 })?.heldOut.generated.both).toBe(0.25);

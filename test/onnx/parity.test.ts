@@ -2,7 +2,8 @@
  * The ONNX graphs against the networks they were written from: on the same weights, ONNX Runtime's
  * eps equals the TensorFlow.js predictNoise to 1e-4 (max abs) for ContextUnet (with and without
  * context, batch 1 and 5, tiny and the course's size) and the attention UNet (a tiny config with
- * attention at both resolutions, and configs/mnist.json's). Every weight is random first, the norms' scales and shifts,
+ * attention at both resolutions, and configs/mnist.json's) and a text-conditioned model (its UNet's
+ * graph, its caption encoder on TensorFlow.js: captions, the empty caption and a null context). Every weight is random first, the norms' scales and shifts,
  * BatchNorm's running statistics and attention's biases too (their initial 1s and 0s would hide a
  * wrong layout), so each parameter's place in the graph is checked.
  */
@@ -14,13 +15,14 @@ import { loadDdpmConfig } from "../../src/lib/config/ddpmConfigFile";
 import { AttentionUnet } from "../../src/lib/model/attentionUnet";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { OnnxNoiseModel } from "../../src/lib/onnx/onnxNoiseModel";
+import { TextContextUnet } from "../../src/lib/text/textContextUnet";
 import { useTestBackend } from "../helpers/backends";
 import { TEST_ONNX_THREADS, TINY_ATTENTION_UNET, TINY_CONTEXT_UNET, describeWithOnnxRuntime, randomizeNormsAndStatistics } from "./fixtures";
 
 const maxAbsDifference = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 /** eps from both, max abs difference, and the eps scale (so a zero output cannot pass). */
-async function compare(model: ContextUnet | AttentionUnet, onnx: OnnxNoiseModel, x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null) {
+async function compare(model: ContextUnet | AttentionUnet | TextContextUnet, onnx: OnnxNoiseModel, x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null) {
   const expected = model.predictNoise(x, tFraction, context);
   const actual = await onnx.predictNoiseAsync(x, tFraction, context);
   expect(actual.shape).toEqual(expected.shape);
@@ -63,6 +65,31 @@ describeWithOnnxRuntime("ONNX graphs against the TensorFlow.js networks", () => 
     console.info(`[onnx parity] ContextUnet course size, batch 2: max abs ${error.toExponential(2)} (eps up to ${scale.toFixed(2)})`);
     expect(error).toBeLessThan(1e-4);
     tf.dispose([x, context]);
+    await onnx.dispose();
+    model.dispose();
+  });
+
+  it("TextContextUnet (tiny): captions, the empty caption and null, batch 3, to 1e-4; later weight changes do not reach it", async () => {
+    const { nContext: _, ...unet } = TINY_CONTEXT_UNET;
+    const model = new TextContextUnet({ vocabulary: ["a", "red", "green", "slime", "potion"], encoder: { embeddingWidth: 8, hiddenWidth: 16, contextSize: 6, maxTokens: 4 }, unet }, 5);
+    await randomizeNormsAndStatistics(model, 300);
+    const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: TEST_ONNX_THREADS });
+    expect(onnx.contextSize).toBe(4);
+    const x = tf.randomNormal([3, 8, 8, 3], 0, 1, "float32", 9) as tf.Tensor4D;
+    const captions = model.captionContexts(["a red slime", "green potion", ""]);
+    for (const [context, tFraction] of [[captions, 0.3], [null, 0.8]] as const) {
+      const { error, scale } = await compare(model, onnx, x, tFraction, context);
+      console.info(`[onnx parity] TextContextUnet tiny, batch 3, ${context ? "captions" : "null context"}: max abs ${error.toExponential(2)} (eps up to ${scale.toFixed(2)})`);
+      expect(error).toBeLessThan(1e-4);
+      expect(scale).toBeGreaterThan(0.1);
+    }
+    const before = await onnx.predictNoiseAsync(x, 0.3, captions);
+    const embedding = model.encoder.trainableParameters().get(model.encoder.embeddingKey)!;
+    embedding.assign(tf.mul(embedding, 2));
+    const sameCaptions = model.captionContexts(["a red slime", "green potion", ""]); // a new tensor: encoded again
+    const after = await onnx.predictNoiseAsync(x, 0.3, sameCaptions);
+    expect(maxAbsDifference(before, after)).toBe(0);
+    tf.dispose([x, captions, sameCaptions, before, after]);
     await onnx.dispose();
     model.dispose();
   });

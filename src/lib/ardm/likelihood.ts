@@ -10,13 +10,15 @@
  * Cheap, by Monte Carlo: the mean of Eq. 4's one-draw loss over `draws` random (t, sigma) per datum,
  * one network call per draw, with the standard error of that mean (sample std / sqrt(n)); the
  * paper's test-set numbers use the exact order evaluation, the estimate is for quick monitoring.
+ *
+ * Both await a network's logitsAsync (ONNX Runtime: ../onnx/ardmOnnxNetwork.ts) when it has one.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { deriveSeed } from "../data/sprites/prng";
 import { yieldToEventLoop } from "../eventLoop";
-import { type ArdmNetwork, checkArdmInteger, checkArdmNetwork, checkArdmValues, ardmNetworkLogits } from "./network";
-import { ardmTrainingLoss } from "./loss";
-import { checkArdmOrder, givenMask } from "./orders";
+import { type ArdmNetwork, checkArdmInteger, checkArdmNetwork, checkArdmValues, ardmNetworkLogits, ardmNetworkLogitsAsync } from "./network";
+import { type ArdmLoss, ardmTrainingLoss, orderAgnosticLoss } from "./loss";
+import { checkArdmOrder, drawMask, drawOrders, givenMask } from "./orders";
 
 /** The exact evaluation along one order per datum (float64 numbers, nats unless named bits). */
 export interface OrderNll {
@@ -26,6 +28,28 @@ export interface OrderNll {
   bitsPerDim: Float64Array;
   /** perStep[i][t - 1] = -log p(x_sigma(t) | x_sigma(<t)) of datum i. */
   perStep: Float64Array[];
+}
+
+/**
+ * Awaits the network's logitsAsync (ONNX Runtime) and returns use(logits), a pure computation that
+ * frees its own temporaries; the logits are freed. No scope spans the await.
+ */
+async function withAsyncLogits<T>(who: string, network: ArdmNetwork, x: tf.Tensor2D, mask: tf.Tensor2D, use: (logits: tf.Tensor3D) => T): Promise<T> {
+  const logits = await ardmNetworkLogitsAsync(who, network, x, mask);
+  try {
+    return use(logits);
+  } finally {
+    logits.dispose();
+  }
+}
+
+/** log p of datum n's variable at row rows[n] (n D + k) and value at picks[n] (n K + x): [N], owned by the caller. */
+function pickedLogProbabilities(logits: tf.Tensor3D, rows: Int32Array, picks: Int32Array): tf.Tensor1D {
+  const [N, D, K] = logits.shape;
+  return tf.tidy(() => {
+    const chosen = tf.logSoftmax(tf.gather(tf.reshape(logits, [N * D, K]), tf.tensor1d(rows, "int32")));
+    return tf.gather(tf.reshape(chosen, [N * K]), tf.tensor1d(picks, "int32")) as tf.Tensor1D;
+  });
 }
 
 /**
@@ -57,12 +81,14 @@ export async function orderNll(
       picks[n] = n * K + values[n * D + k];
     }
     const mask = givenMask(orders, new Array<number>(N).fill(t - 1), D);
-    const logP = tf.tidy(() => {
-      const logits = ardmNetworkLogits("orderNll", network, x, mask);
-      const chosen = tf.logSoftmax(tf.gather(tf.reshape(logits, [N * D, K]), tf.tensor1d(rows, "int32")));
-      return tf.gather(tf.reshape(chosen, [N * K]), tf.tensor1d(picks, "int32"));
-    });
-    mask.dispose();
+    let logP: tf.Tensor;
+    try {
+      logP = network.logitsAsync
+        ? await withAsyncLogits("orderNll", network, x, mask, (logits) => pickedLogProbabilities(logits, rows, picks))
+        : tf.tidy(() => pickedLogProbabilities(ardmNetworkLogits("orderNll", network, x, mask), rows, picks));
+    } finally {
+      mask.dispose();
+    }
     const read = await logP.data();
     logP.dispose();
     for (let n = 0; n < N; n++) perStep[n][t - 1] = -read[n];
@@ -95,6 +121,19 @@ export interface NllEstimate {
 }
 
 /**
+ * ardmTrainingLoss with the logits awaited from logitsAsync (ONNX Runtime): the same (t, sigma)
+ * from `seed` (drawOrders, drawMask), the same Eq. 4 loss (orderAgnosticLoss, which checks x).
+ */
+async function asyncDrawLoss(network: ArdmNetwork, x: tf.Tensor2D, seed: number): Promise<ArdmLoss> {
+  const mask = drawMask(drawOrders(x.shape[0], network.dimensions, seed), network.dimensions);
+  try {
+    return await withAsyncLogits("estimateArdmNll", network, x, mask, (logits) => orderAgnosticLoss(logits, x, mask));
+  } finally {
+    mask.dispose();
+  }
+}
+
+/**
  * Estimates E_x E_{t, sigma} [Eq. 4 loss] on the batch x with `draws` independent (t, sigma) per
  * datum (draw r seeded deriveSeed(seed, r)); the standard error treats the N * draws losses as
  * independent (they are, given x; for a whole data set it is the error of the data average too).
@@ -105,7 +144,8 @@ export async function estimateArdmNll(network: ArdmNetwork, x: tf.Tensor2D, opti
   checkArdmInteger("estimateArdmNll", "draws", options.draws, 1, Number.MAX_SAFE_INTEGER, "pass how many random (t, sigma) to average per datum.");
   const losses: number[] = [];
   for (let r = 0; r < options.draws; r++) {
-    const loss = ardmTrainingLoss(network, x, deriveSeed(options.seed, r));
+    const seed = deriveSeed(options.seed, r);
+    const loss = network.logitsAsync ? await asyncDrawLoss(network, x, seed) : ardmTrainingLoss(network, x, seed);
     const read = await loss.perDatum.data();
     tf.dispose([loss.perDatum, loss.mean, loss.bitsPerDim]);
     losses.push(...Array.from(read));

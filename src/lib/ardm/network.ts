@@ -23,6 +23,12 @@ export interface ArdmNetwork {
   readonly dimensions: number;
   readonly categories: number;
   logits(x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D;
+  /**
+   * The same logits computed outside TensorFlow.js's synchronous ops (ONNX Runtime:
+   * ../onnx/ardmOnnxNetwork.ts), same arguments and result. When a network has it, sampleArdm,
+   * orderNll and estimateArdmNll await it instead of calling logits (training still calls logits).
+   */
+  logitsAsync?(x: tf.Tensor2D, mask: tf.Tensor2D): Promise<tf.Tensor3D>;
 }
 
 /** Throws unless `value` is an integer in [lo, hi]; `what` names it and `hint` says what to do. */
@@ -82,9 +88,8 @@ export function checkArdmMask(who: string, mask: tf.Tensor, xShape: number[]): I
   return given;
 }
 
-/** Calls the network and checks that it answered [N, D, K]; the caller owns the logits. */
-export function ardmNetworkLogits(who: string, network: ArdmNetwork, x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
-  const logits = network.logits(x, mask);
+/** Checks that the network answered x [N, D] with float32 logits [N, D, K]; disposes them and throws if not. */
+function checkedLogits(who: string, network: ArdmNetwork, x: tf.Tensor2D, logits: tf.Tensor3D): tf.Tensor3D {
   const [N, D] = x.shape;
   const K = network.categories;
   if (logits.rank !== 3 || logits.shape[0] !== N || logits.shape[1] !== D || logits.shape[2] !== K) {
@@ -98,4 +103,18 @@ export function ardmNetworkLogits(who: string, network: ArdmNetwork, x: tf.Tenso
     throw new Error(`${who}: the network returned ${dtype} logits; they must be float32 (cast its output with tf.cast(logits, "float32")).`);
   }
   return logits;
+}
+
+/** Calls the network and checks that it answered [N, D, K]; the caller owns the logits. */
+export function ardmNetworkLogits(who: string, network: ArdmNetwork, x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
+  return checkedLogits(who, network, x, network.logits(x, mask));
+}
+
+/**
+ * As ardmNetworkLogits, through the network's logitsAsync (awaited); only for networks that have
+ * it. Never inside tf.tidy (a scope cannot span an await); the caller owns the logits.
+ */
+export async function ardmNetworkLogitsAsync(who: string, network: ArdmNetwork, x: tf.Tensor2D, mask: tf.Tensor2D): Promise<tf.Tensor3D> {
+  if (!network.logitsAsync) throw new Error(`${who}: the network has no logitsAsync; call ardmNetworkLogits (its synchronous logits) instead.`);
+  return checkedLogits(who, network, x, await network.logitsAsync(x, mask));
 }

@@ -11,6 +11,9 @@
  * product of their conditionals, not their joint: fewer calls, at a cost in likelihood the budgeted
  * schedule (./budget.ts) minimises. k = D at once samples the product of the D marginals.
  *
+ * A network with logitsAsync (ONNX Runtime: ../onnx/ardmOnnxNetwork.ts) is awaited instead of its
+ * synchronous logits; the draws around it are the same.
+ *
  * The draws use integer-seeded streams read on the CPU (not tf.multinomial), so a seed gives the
  * same samples on every backend: sigma from drawOrders(count, D, deriveSeed(seed, 0)), the
  * categorical draws by inverse CDF from Prng(deriveSeed(seed, 1)) in float64.
@@ -18,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Prng, deriveSeed } from "../data/sprites/prng";
 import { yieldToEventLoop } from "../eventLoop";
-import { type ArdmNetwork, checkArdmInteger, checkArdmNetwork, ardmNetworkLogits } from "./network";
+import { type ArdmNetwork, checkArdmInteger, checkArdmNetwork, ardmNetworkLogits, ardmNetworkLogitsAsync } from "./network";
 import { checkArdmGroups, fixedGroups } from "./budget";
 import { drawOrders } from "./orders";
 
@@ -84,6 +87,34 @@ function drawCategory(probabilities: Float32Array | Int32Array | Uint8Array, off
   return 0;
 }
 
+/** The state as the network takes it: x [N, D] int32 and mask [N, D] float32, owned by the caller. */
+function stateTensors(values: Int32Array, mask: Uint8Array, N: number, D: number): [tf.Tensor2D, tf.Tensor2D] {
+  // Copies: a backend may keep the array it was handed, and `values` changes after the step.
+  return [tf.tensor2d(values.slice(), [N, D], "int32"), tf.tensor2d(Float32Array.from(mask), [N, D], "float32")];
+}
+
+/** softmax of the logits' rows `rows` (row n D + k: datum n's variable k): [rows, K], owned by the caller. */
+function rowProbabilities(logits: tf.Tensor3D, rows: Int32Array): tf.Tensor2D {
+  const [N, D, K] = logits.shape;
+  return tf.tidy(() => tf.softmax(tf.gather(tf.reshape(logits, [N * D, K]), tf.tensor1d(rows, "int32"))) as tf.Tensor2D);
+}
+
+/** A step's probabilities from a network's logitsAsync (ONNX Runtime): the same ops around an await, no scope across it. */
+async function asyncStepProbabilities(network: ArdmNetwork, values: Int32Array, mask: Uint8Array, rows: Int32Array): Promise<tf.Tensor2D> {
+  const N = values.length / network.dimensions;
+  const [x, m] = stateTensors(values, mask, N, network.dimensions);
+  try {
+    const logits = await ardmNetworkLogitsAsync("sampleArdm", network, x, m);
+    try {
+      return rowProbabilities(logits, rows);
+    } finally {
+      logits.dispose();
+    }
+  } finally {
+    tf.dispose([x, m]);
+  }
+}
+
 /**
  * Draws `count` data from the network by Algorithm 2, in groups (see the module comment).
  * Reproducible: the same network, options and seed give the same samples and frames.
@@ -107,13 +138,12 @@ export async function sampleArdm(network: ArdmNetwork, options: ArdmSampleOption
     if (options.shouldStop?.()) break;
     const rows = new Int32Array(N * size); // row n * D + sigma_n(j) of the [N * D, K] logits
     for (let n = 0; n < N; n++) for (let j = 0; j < size; j++) rows[n * size + j] = n * D + orders[n][decoded + j];
-    const probabilities = tf.tidy(() => {
-      // Copies: a backend may keep the array it was handed, and `values` changes after the step.
-      const x = tf.tensor2d(values.slice(), [N, D], "int32");
-      const m = tf.tensor2d(Float32Array.from(mask), [N, D], "float32");
-      const logits = ardmNetworkLogits("sampleArdm", network, x, m);
-      return tf.softmax(tf.gather(tf.reshape(logits, [N * D, K]), tf.tensor1d(rows, "int32")));
-    });
+    const probabilities = network.logitsAsync
+      ? await asyncStepProbabilities(network, values, mask, rows)
+      : tf.tidy(() => {
+          const [x, m] = stateTensors(values, mask, N, D);
+          return rowProbabilities(ardmNetworkLogits("sampleArdm", network, x, m), rows);
+        });
     const read = await probabilities.data();
     probabilities.dispose();
     for (let r = 0; r < N * size; r++) {

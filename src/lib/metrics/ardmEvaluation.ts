@@ -6,13 +6,15 @@
  * the classes they fall in, and the time, as seconds per 32 sprites (the bench's batch).
  *
  * Batch b of B sprites draws its orders and values from deriveSeed(seed, b): the samples depend on
- * the batch size, which the row records.
+ * the batch size, which the row records. With `onnx` the logits come from ONNX Runtime
+ * (OnnxArdmNetwork, from the same weights), and the row records engine "onnx".
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { LoadedArdm } from "../ardm/checkpoint";
 import { variablesToImages } from "../ardm/images";
 import { sampleArdm } from "../ardm/sampling";
 import { deriveSeed } from "../data/sprites/prng";
+import { OnnxArdmNetwork } from "../onnx/ardmOnnxNetwork";
 import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
 import type { SpriteClassifier } from "./classifier";
 import { classShares, sfdAgainstHeldOut } from "./evaluate";
@@ -30,6 +32,8 @@ export interface ArdmEvaluationOptions {
   batch?: number;
   classifier: SpriteClassifier;
   real?: RealSpriteSet;
+  /** Sample with the network's forward on ONNX Runtime (OnnxArdmNetwork) instead of TensorFlow.js; recorded as engine "onnx". */
+  onnx?: boolean;
   onStep?: (call: number, calls: number, batch: number, batches: number) => void;
 }
 
@@ -53,6 +57,8 @@ export interface ArdmEvaluation {
   secondsPer32: number;
   samplingSeconds: number;
   backend: string;
+  /** "onnx" when the network's forward ran on ONNX Runtime (absent: TensorFlow.js, on `backend`). */
+  engine?: "onnx";
 }
 
 /** See the module comment. Frees everything it makes. */
@@ -69,13 +75,18 @@ export async function evaluateArdm(options: ArdmEvaluationOptions): Promise<Ardm
   const batches = Math.ceil(n / batch);
   const calls = Math.ceil(D / k);
   let samplingSeconds = 0;
-  for (let b = 0; b < batches; b++) {
-    const count = Math.min(batch, n - b * batch);
-    const began = Date.now();
-    const result = await sampleArdm(network, { count, seed: deriveSeed(seed, b), perCall: k, onStep: (call) => options.onStep?.(call, calls, b + 1, batches) });
-    values.set(await result.samples.data(), b * batch * D);
-    result.samples.dispose();
-    samplingSeconds += (Date.now() - began) / 1000;
+  const onnx = options.onnx ? await OnnxArdmNetwork.fromNetwork(network) : null;
+  try {
+    for (let b = 0; b < batches; b++) {
+      const count = Math.min(batch, n - b * batch);
+      const began = Date.now();
+      const result = await sampleArdm(onnx ?? network, { count, seed: deriveSeed(seed, b), perCall: k, onStep: (call) => options.onStep?.(call, calls, b + 1, batches) });
+      values.set(await result.samples.data(), b * batch * D);
+      result.samples.dispose();
+      samplingSeconds += (Date.now() - began) / 1000;
+    }
+  } finally {
+    await onnx?.dispose();
   }
   const images = variablesToImages(values, [height, width, channels]);
   try {
@@ -97,6 +108,7 @@ export async function evaluateArdm(options: ArdmEvaluationOptions): Promise<Ardm
       secondsPer32: (samplingSeconds * 32) / n,
       samplingSeconds,
       backend: tf.getBackend(),
+      ...(onnx ? { engine: "onnx" as const } : {}),
     };
   } finally {
     images.dispose();

@@ -117,7 +117,7 @@ const RUN_FIELDS: { [P in PartName]: readonly (keyof PartRow<P>)[] } = {
   imageSets: ["checkpoint", "weights", "sampler", "steps", "eta", "clipDenoised", "engine"],
   promptMatch: ["checkpoint", "weights", "sampler", "steps", "eta", "clipDenoised", "guidance", "perPrompt", "seed"],
   inversion: ["checkpoint", "sampler", "steps", "eta", "clipDenoised", "guidance", "n", "seed"],
-  ardm: ["checkpoint", "weights", "k", "n", "seed", "batch"],
+  ardm: ["checkpoint", "weights", "k", "n", "seed", "batch", "engine"],
 };
 
 /** Whether two rows of a part are of the same run: equal in every run field (an absent engine is TensorFlow.js's). */
@@ -179,9 +179,9 @@ export function recordInversionEvaluation(path: string, result: InversionEvaluat
   return recordRow(path, "inversion", result);
 }
 
-type ArdmRunKey = Pick<ArdmEvaluation, "checkpoint" | "weights" | "k" | "n" | "seed" | "batch">;
+type ArdmRunKey = Pick<ArdmEvaluation, "checkpoint" | "weights" | "k" | "n" | "seed" | "batch" | "engine">;
 
-/** The recorded ARDM row for this checkpoint, weights, k, n, seed and batch, or undefined. */
+/** The recorded ARDM row for this checkpoint, weights, k, n, seed, batch and engine (absent: TensorFlow.js), or undefined. */
 export function findArdmEvaluation(file: EvaluationFile, key: ArdmRunKey): ArdmEvaluation | undefined {
   return findRow(file, "ardm", key as ArdmEvaluation);
 }

@@ -13,7 +13,7 @@ import type { UnetBlockShape } from "../model/attentionUnet/blocks";
 import { TIME_SCALE, sinusoidFrequencies } from "../model/attentionUnet/timeEmbedding";
 import type { WeightMap } from "../model/parameters";
 import { ONNX_BATCH, ONNX_INPUT_T_FRACTION, ONNX_INPUT_X, ONNX_OUTPUT_NOISE, OnnxGraphBuilder } from "./graphBuilder";
-import { type OnnxLayerContext, conv, convTranspose, groupNorm, linear, silu, weightOf } from "./layers";
+import { type OnnxLayerContext, conv, convTranspose, groupNorm, linear, multiHeadSelfAttention, silu, weightOf } from "./layers";
 
 /** What every block shares: the graph and weights, GroupNorm's groups, the heads, SiLU(time embedding) [N, timeSize]. */
 interface BlockContext extends OnnxLayerContext {
@@ -48,45 +48,19 @@ function resnet(ctx: BlockContext, key: string, x: Activation): Activation {
 }
 
 /**
- * One of q, k, v: x [N, L, C] times its C columns of in_proj_weight [C, 3C] (q: 0..C-1, k: C..2C-1,
- * v: 2C..3C-1) plus its bias, times `scale` (q's 1 / sqrt(d), which PyTorch applies after the
- * projection, is folded into its weights here).
- */
-function projection(ctx: OnnxLayerContext, key: string, x: string, part: number, channels: number, scale: number): string {
-  const w = weightOf(ctx, `${key}.in_proj_weight`).data;
-  const b = weightOf(ctx, `${key}.in_proj_bias`).data;
-  const weight = new Float32Array(channels * channels);
-  for (let i = 0; i < channels; i++) for (let j = 0; j < channels; j++) weight[i * channels + j] = w[i * 3 * channels + part * channels + j] * scale;
-  const bias = Float32Array.from(b.subarray(part * channels, (part + 1) * channels), (v) => v * scale);
-  const name = ["q", "k", "v"][part];
-  const product = ctx.g.op("MatMul", `${key}.${name}`, [x, ctx.g.float32(`${key}.in_proj_weight.${name}`, [channels, channels], weight)]);
-  return ctx.g.op("Add", `${key}.${name}`, [product, ctx.g.float32(`${key}.in_proj_bias.${name}`, [channels], bias)]);
-}
-
-/**
  * x + MultiheadAttention(GroupNorm(x)) over the L = H W positions (Vaswani et al. 2017, eq. 1):
- * head_h = softmax(q_h k_h^T / sqrt(d)) v_h, heads concatenated, then out_proj.
+ * head_h = softmax(q_h k_h^T / sqrt(d)) v_h, heads concatenated, then out_proj
+ * (./layers.ts, multiHeadSelfAttention, on the positions as rows [N L, C]).
  */
 function attentionBlock(ctx: BlockContext, key: string, x: Activation): Activation {
   const { g, heads } = ctx;
   const channels = weightOf(ctx, `${key}.norm.weight`).data.length;
   const length = x.size * x.size;
-  const d = channels / heads;
   const normed = groupNorm(ctx, `${key}.norm`, x.value, { height: x.size, width: x.size }, ctx.groups);
-  const sequence = g.op("Transpose", key, [g.op("Reshape", key, [normed, g.int64([0, channels, length])])], { perm: [0, 2, 1] });
-  const a = `${key}.attention`;
-  const perHead = (part: number, perm: number[]) =>
-    g.op("Transpose", a, [g.op("Reshape", a, [projection(ctx, a, sequence, part, channels, part === 0 ? 1 / Math.sqrt(d) : 1), g.int64([0, length, heads, d])])], { perm });
-  const q = perHead(0, [0, 2, 1, 3]); // [N, heads, L, d]
-  const kTransposed = perHead(1, [0, 2, 3, 1]); // [N, heads, d, L]
-  const v = perHead(2, [0, 2, 1, 3]);
-  const weights = g.op("Softmax", a, [g.op("MatMul", a, [q, kTransposed])], { axis: -1 });
-  const attended = g.op("Transpose", a, [g.op("MatMul", a, [weights, v])], { perm: [0, 2, 1, 3] }); // [N, L, heads, d]
-  const merged = g.op("Reshape", a, [attended, g.int64([0, length, channels])]);
-  const out = g.op("Add", `${a}.out_proj`, [
-    g.op("MatMul", `${a}.out_proj`, [merged, g.float32(`${a}.out_proj.weight`, [channels, channels], weightOf(ctx, `${a}.out_proj.weight`).data)]),
-    g.float32(`${a}.out_proj.bias`, [channels], weightOf(ctx, `${a}.out_proj.bias`).data),
-  ]);
+  const sequence = g.op("Transpose", key, [g.op("Reshape", key, [normed, g.int64([0, channels, length])])], { perm: [0, 2, 1] }); // [N, L, C]
+  const rows = g.op("Reshape", key, [sequence, g.int64([-1, channels])]);
+  const attended = multiHeadSelfAttention(ctx, `${key}.attention`, rows, { length, channels, heads });
+  const out = g.op("Reshape", key, [attended, g.int64([-1, length, channels])]);
   const image = g.op("Reshape", key, [g.op("Transpose", key, [out], { perm: [0, 2, 1] }), g.int64([0, channels, x.size, x.size])]);
   return { value: g.op("Add", key, [x.value, image]), size: x.size };
 }

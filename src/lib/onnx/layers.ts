@@ -118,3 +118,49 @@ export function gelu(g: OnnxGraphBuilder, scope: string, x: string): string {
 export function silu(g: OnnxGraphBuilder, scope: string, x: string): string {
   return g.op("Mul", scope, [x, g.op("Sigmoid", scope, [x])]);
 }
+
+/** PyTorch's epsilon for nn.LayerNorm, as ../ardm/layerNorm.ts. */
+const LAYER_NORM_EPSILON = 1e-5;
+
+/**
+ * nn.LayerNorm over the last axis of x [..., C] (Ba et al. 2016): (x - mean) / sqrt(var + eps)
+ * weight + bias, one LayerNormalization node (opset 17, where it entered the standard; ONNX Runtime
+ * runs it as one kernel).
+ */
+export function layerNorm(ctx: OnnxLayerContext, key: string, x: string): string {
+  const weight = weightOf(ctx, `${key}.weight`);
+  const scale = ctx.g.float32(`${key}.weight`, weight.shape, weight.data);
+  const bias = ctx.g.float32(`${key}.bias`, weight.shape, weightOf(ctx, `${key}.bias`).data);
+  return ctx.g.op("LayerNormalization", key, [x, scale, bias], { axis: -1, epsilon: { float: LAYER_NORM_EPSILON } });
+}
+
+/**
+ * nn.MultiheadAttention(C, heads) of a sequence given as rows x [N L, C] (sequence n's position l at
+ * row n L + l), returned as rows [N L, C] (Vaswani et al. 2017, eq. 1):
+ *   [q | k | v] = x W_in + b_in,   head_h = softmax(q_h k_h^T / sqrt(d)) v_h,   out = [heads] W_out + b_out.
+ * q, k and v are three Gemms on the column blocks of in_proj_weight [C, 3C] (a builder node has one
+ * output, so no Split), q's 1 / sqrt(d) folded into its weights and bias as PyTorch scales q.
+ */
+export function multiHeadSelfAttention(ctx: OnnxLayerContext, key: string, x: string, shape: { length: number; channels: number; heads: number }): string {
+  const { g } = ctx;
+  const { length, channels, heads } = shape;
+  const d = channels / heads;
+  const w = weightOf(ctx, `${key}.in_proj_weight`).data;
+  const b = weightOf(ctx, `${key}.in_proj_bias`).data;
+  // part 0, 1, 2 = q, k, v: columns part C .. (part + 1) C - 1, as [N, L, heads, d] permuted by perm.
+  const perHead = (part: number, perm: number[]) => {
+    const scale = part === 0 ? 1 / Math.sqrt(d) : 1;
+    const weight = new Float32Array(channels * channels);
+    for (let i = 0; i < channels; i++) for (let j = 0; j < channels; j++) weight[i * channels + j] = w[i * 3 * channels + part * channels + j] * scale;
+    const bias = Float32Array.from(b.subarray(part * channels, (part + 1) * channels), (v) => v * scale);
+    const name = `${key}.${["q", "k", "v"][part]}`;
+    const projected = g.op("Gemm", name, [x, g.float32(`${name}.weight`, [channels, channels], weight), g.float32(`${name}.bias`, [channels], bias)]);
+    return g.op("Transpose", name, [g.op("Reshape", name, [projected, g.int64([-1, length, heads, d])])], { perm });
+  };
+  const q = perHead(0, [0, 2, 1, 3]); // [N, heads, L, d]
+  const kTransposed = perHead(1, [0, 2, 3, 1]); // [N, heads, d, L]
+  const v = perHead(2, [0, 2, 1, 3]);
+  const weights = g.op("Softmax", key, [g.op("MatMul", key, [q, kTransposed])], { axis: -1 });
+  const attended = g.op("Transpose", key, [g.op("MatMul", key, [weights, v])], { perm: [0, 2, 1, 3] }); // [N, L, heads, d]
+  return linear(ctx, `${key}.out_proj`, g.op("Reshape", key, [attended, g.int64([-1, channels])]));
+}

@@ -10,6 +10,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { NoiseModel } from "../diffusion/sampling";
 import { AttentionUnet } from "../model/attentionUnet/attentionUnet";
 import { ContextUnet } from "../model/contextUnet";
+import { CaptionEncoder } from "../text/captionEncoder";
+import { TextContextUnet } from "../text/textContextUnet";
 import { attentionUnetToOnnx } from "./attentionUnetGraph";
 import { contextUnetToOnnx } from "./contextUnetGraph";
 import { ONNX_INPUT_CONTEXT, ONNX_INPUT_T_FRACTION, ONNX_INPUT_X, ONNX_OUTPUT_NOISE } from "./graphBuilder";
@@ -20,6 +22,9 @@ export interface OnnxModelShape {
   imageShape: readonly [number, number, number];
   contextSize: number;
 }
+
+/** The networks with an ONNX graph: a ContextUnet (eps only), an AttentionUnet, a TextContextUnet (its UNet's graph, its encoder on TensorFlow.js). */
+export type OnnxExportable = ContextUnet | AttentionUnet | TextContextUnet;
 
 /** A tensor's values as float32 (an int32 one-hot context is converted). */
 async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
@@ -32,38 +37,52 @@ export class OnnxNoiseModel implements NoiseModel {
   /** Context values by tensor (contextValues); weak, so a dropped context leaves with its tensor. */
   private readonly contextCache = new WeakMap<tf.Tensor, Float32Array>();
 
+  /**
+   * @param contextSize     the context the samplers hand in: the graph's, or a text model's maxTokens.
+   * @param captionEncoder  a text model's encoder (a copy this model owns), from token ids to the graph's context; else null.
+   */
   private constructor(
     private readonly session: OrtSession,
     readonly imageShape: readonly [number, number, number],
     readonly contextSize: number,
+    private readonly captionEncoder: CaptionEncoder | null = null,
   ) {}
 
   /**
-   * The ONNX twin of a ContextUnet (eps only) or an AttentionUnet, with the weights it has now
-   * (later changes to the model do not reach it). Throws when onnxruntime-node is missing or for a
-   * network it cannot export (a learned variance, a text-conditioned UNet). Call dispose() when done.
+   * The ONNX twin of a ContextUnet (eps only), an AttentionUnet or a TextContextUnet, with the
+   * weights it has now (later changes to the model do not reach it). Throws when onnxruntime-node
+   * is missing or for a network it cannot export (a learned variance). Call dispose() when done.
    */
-  static async fromNetwork(model: ContextUnet | AttentionUnet, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
+  static async fromNetwork(model: OnnxExportable, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
     loadOnnxRuntime();
+    if (model instanceof TextContextUnet) {
+      const encoder = new CaptionEncoder(model.encoder.config);
+      try {
+        encoder.setWeights(await model.encoder.getWeights());
+        const unet = await OnnxNoiseModel.fromNetwork(model.unet, options);
+        return new OnnxNoiseModel(unet.session, model.imageShape, model.contextSize, encoder);
+      } catch (error) {
+        encoder.dispose();
+        throw error;
+      }
+    }
     if (model instanceof ContextUnet) {
       if (model.learnsVariance) throw new Error("OnnxNoiseModel: a ContextUnet with a learned variance (outChannels = 2 C) is not exported yet; sample it with the model itself.");
       return OnnxNoiseModel.fromBytes(await contextUnetToOnnx(model), { imageShape: model.imageShape, contextSize: model.contextSize }, options);
     }
     if (model instanceof AttentionUnet) return OnnxNoiseModel.fromBytes(await attentionUnetToOnnx(model), { imageShape: model.imageShape, contextSize: 0 }, options);
-    throw new Error(
-      `OnnxNoiseModel: exports ContextUnet and AttentionUnet; got ${(model as object).constructor.name} (a text-conditioned TextContextUnet is not exported yet); sample it with the model itself.`,
-    );
+    throw new Error(`OnnxNoiseModel: exports ContextUnet, AttentionUnet and TextContextUnet; got ${(model as object).constructor.name}; sample it with the model itself.`);
   }
 
   /**
    * The ONNX twin of a checkpoint's network, for the commands' --onnx: as fromNetwork, but a
-   * network it cannot export (a text-conditioned model, a learned variance) fails naming the
-   * checkpoint (`what`) and saying to sample it on TensorFlow.js instead.
+   * network it cannot export (a learned variance) fails naming the checkpoint (`what`) and saying
+   * to sample it on TensorFlow.js instead.
    */
   static async fromCheckpointNetwork(network: object, what: string, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
     const instead = "sample it with TensorFlow.js instead (without --onnx)";
-    if (!(network instanceof ContextUnet) && !(network instanceof AttentionUnet)) {
-      throw new Error(`ONNX: ${what} holds a ${network.constructor.name}, whose ONNX graph is not written (ContextUnet and AttentionUnet are exported): ${instead}.`);
+    if (!(network instanceof ContextUnet) && !(network instanceof AttentionUnet) && !(network instanceof TextContextUnet)) {
+      throw new Error(`ONNX: ${what} holds a ${network.constructor.name}, whose ONNX graph is not written (ContextUnet, AttentionUnet and TextContextUnet are exported): ${instead}.`);
     }
     if (network instanceof ContextUnet && network.learnsVariance) {
       throw new Error(`ONNX: ${what} holds a ContextUnet with a learned variance (improved DDPM), which is not exported yet: ${instead}.`);
@@ -89,7 +108,8 @@ export class OnnxNoiseModel implements NoiseModel {
    * eps in x_t, from ONNX Runtime.
    * @param x          [N, H, W, C] (NHWC) noisy images; read back to the CPU (an await).
    * @param tFraction  t / T, one for the batch.
-   * @param context    [N, contextSize] or null (zeros: no context); ignored when contextSize is 0.
+   * @param context    [N, contextSize] or null (zeros: no context; a text model's empty caption);
+   *                   ignored when contextSize is 0.
    * @returns          [N, H, W, C] predicted noise, a new tensor the caller owns.
    */
   async predictNoiseAsync(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D> {
@@ -106,8 +126,8 @@ export class OnnxNoiseModel implements NoiseModel {
       if (context !== null && (context.rank !== 2 || context.shape[0] !== n || context.shape[1] !== this.contextSize)) {
         throw new Error(`OnnxNoiseModel: context has shape [${context.shape}], expected [${n}, ${this.contextSize}] or null.`);
       }
-      const values = context ? await this.contextValues(context) : new Float32Array(n * this.contextSize);
-      feeds[ONNX_INPUT_CONTEXT] = new ort.Tensor("float32", values, [n, this.contextSize]);
+      const values = context ? await this.contextValues(context) : await this.nullContextValues(n);
+      feeds[ONNX_INPUT_CONTEXT] = new ort.Tensor("float32", values, [n, values.length / n]);
     }
     const outputs = await this.session.run(feeds);
     const noise = outputs[ONNX_OUTPUT_NOISE];
@@ -121,13 +141,36 @@ export class OnnxNoiseModel implements NoiseModel {
   private async contextValues(context: tf.Tensor2D): Promise<Float32Array> {
     const known = this.contextCache.get(context);
     if (known) return known;
-    const values = await float32Data(context);
+    const values = await this.graphContext(context);
     this.contextCache.set(context, values);
     return values;
   }
 
-  /** Frees ONNX Runtime's session (its weights and buffers). */
+  /** The graph's context for a null one: zeros, or a text model's empty caption (all pads) encoded. */
+  private async nullContextValues(n: number): Promise<Float32Array> {
+    if (!this.captionEncoder) return new Float32Array(n * this.contextSize);
+    const pads = tf.zeros([n, this.contextSize]) as tf.Tensor2D;
+    try {
+      return await this.graphContext(pads);
+    } finally {
+      pads.dispose();
+    }
+  }
+
+  /** The values the graph takes as its context: the context itself, or a text model's token ids through its encoder. */
+  private async graphContext(context: tf.Tensor2D): Promise<Float32Array> {
+    if (!this.captionEncoder) return float32Data(context);
+    const encoded = this.captionEncoder.encode(context);
+    try {
+      return await float32Data(encoded);
+    } finally {
+      encoded.dispose();
+    }
+  }
+
+  /** Frees ONNX Runtime's session (its weights and buffers), and a text model's encoder copy. */
   dispose(): Promise<void> {
+    this.captionEncoder?.dispose();
     return this.session.release();
   }
 }

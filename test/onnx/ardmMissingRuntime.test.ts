@@ -1,0 +1,41 @@
+/**
+ * Without onnxruntime-node (hidden from Node's module resolution in this file's own process, as
+ * missingRuntime.test.ts does) asking for an ARDM's ONNX twin fails naming the package, and the
+ * TensorFlow.js network samples as before.
+ */
+import Module from "node:module";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestBackend } from "../helpers/backends";
+
+type Resolver = (request: string, ...rest: unknown[]) => string;
+const modules = Module as unknown as { _resolveFilename: Resolver };
+
+describe("an ARDM without onnxruntime-node", () => {
+  beforeAll(async () => {
+    await useTestBackend();
+    const resolve = modules._resolveFilename;
+    modules._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
+      if (request === "onnxruntime-node") throw Object.assign(new Error(`Cannot find module '${request}'`), { code: "MODULE_NOT_FOUND" });
+      return resolve.call(this, request, ...rest);
+    };
+    return () => {
+      modules._resolveFilename = resolve;
+    };
+  });
+
+  it("OnnxArdmNetwork fails naming the package; the TensorFlow.js network still samples", async () => {
+    const { OnnxArdmNetwork, ArdmTransformer, sampleArdm } = await import("../../src/lib/index");
+    // Not ./ardmFixtures: it loads the runtime when imported, before the resolver is patched.
+    const network = new ArdmTransformer({ height: 2, width: 2, channels: 3, categories: 4, modelWidth: 8, layers: 1, heads: 2, mlpRatio: 2 }, 1);
+    await expect(OnnxArdmNetwork.fromNetwork(network)).rejects.toThrow(
+      "ONNX backend unavailable: onnxruntime-node is not installed (an optional dependency: `npm install` puts it in; the TensorFlow.js models work without it). " +
+        "Sample with the model itself (TensorFlow.js) instead.",
+    );
+    const { samples, completed } = await sampleArdm(network, { count: 2, seed: 1, perCall: 4 });
+    expect(completed).toBe(true);
+    expect(samples.shape).toEqual([2, 12]);
+    tf.dispose(samples);
+    network.dispose();
+  });
+});
