@@ -66,8 +66,9 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
   --gif FILE       also write the denoising frames as an animated GIF
   --onnx           run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
                    TensorFlow.js: its ONNX graph built from the same weights (eps agrees to 1e-4,
-                   tested); every sampler and --guidance; ContextUnet (without a learned variance) and
-                   AttentionUnet checkpoints; not with --classifier-guidance (it stays on TensorFlow.js)`;
+                   tested); every sampler and --guidance; ContextUnet (without a learned variance),
+                   AttentionUnet and text checkpoints (their captions encoded on TensorFlow.js); not
+                   with --classifier-guidance (it stays on TensorFlow.js)`;
 
 /** A class given by index (0..classes - 1) or, for the sprites' 5, by name ("hero", "food", ...). */
 function classIndex(text: string, classes: number): number {
