@@ -1,7 +1,7 @@
 /**
  * Without onnxruntime-node (hidden here from Node's module resolution, in this test file's own
- * process) the library says so when an ONNX model is asked for, and the TensorFlow.js path samples
- * as before.
+ * process) the library says so when an ONNX model or an ARDM's ONNX twin is asked for, and the
+ * TensorFlow.js path samples as before.
  */
 import Module from "node:module";
 import * as tf from "@tensorflow/tfjs-core";
@@ -38,5 +38,20 @@ describe("without onnxruntime-node", () => {
     expect(samples.shape).toEqual([2, 8, 8, 3]);
     tf.dispose([samples, frames!]);
     model.dispose();
+  });
+
+  it("an ARDM's ONNX twin fails naming the package; the TensorFlow.js network still samples", async () => {
+    const { OnnxArdmNetwork, ArdmTransformer, sampleArdm } = await import("../../src/lib/index");
+    // Not ./ardmFixtures, for the same reason.
+    const network = new ArdmTransformer({ height: 2, width: 2, channels: 3, categories: 4, modelWidth: 8, layers: 1, heads: 2, mlpRatio: 2 }, 1);
+    await expect(OnnxArdmNetwork.fromNetwork(network)).rejects.toThrow(
+      "ONNX backend unavailable: onnxruntime-node is not installed (an optional dependency: `npm install` puts it in; the TensorFlow.js models work without it). " +
+        "Sample with the model itself (TensorFlow.js) instead.",
+    );
+    const { samples, completed } = await sampleArdm(network, { count: 2, seed: 1, perCall: 4 });
+    expect(completed).toBe(true);
+    expect(samples.shape).toEqual([2, 12]);
+    tf.dispose(samples);
+    network.dispose();
   });
 });
