@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { type SamplerChoice, parseSamplerName } from "../lib/diffusion/samplers";
+import { ENGINE_REQUESTS, type EngineRequest } from "../lib/onnx/samplingEngine";
 
 /** The nearest folder at or above `path` that exists (the root always does). */
 function nearestExisting(path: string): string {
@@ -133,4 +134,26 @@ export function samplerChoiceOption(values: { sampler?: string; steps?: string; 
     eta: numberOption(values.eta, "eta", { min: 0 }),
     clipDenoised: onOffOption(values["clip-denoised"], "clip-denoised"),
   };
+}
+
+/** parseArgs' spec of the sampling commands' engine options: --engine, and --onnx (short for --engine onnx). */
+export const ENGINE_OPTIONS = {
+  engine: { type: "string" },
+  onnx: { type: "boolean", default: false },
+} as const;
+
+/** Their lines in a command's usage text. */
+export const ENGINE_USAGE = `  --engine E         which engine runs the network's forward: auto (default), onnx or tfjs. auto
+                     takes ONNX Runtime (onnxruntime-node, CPU; the ONNX graph built from the same
+                     weights, equal to TensorFlow.js's to 1e-5 in the tests; 2-2.5x faster here,
+                     bench/results/onnx.md) whenever the network has a graph and the run needs no
+                     TensorFlow.js step (classifier guidance), else TensorFlow.js, and says which
+  --onnx             short for --engine onnx: ONNX Runtime or an error saying why not`;
+
+/** The engine options checked into a request: --onnx is --engine onnx (an error beside another --engine). */
+export function engineOption(values: { engine?: string; onnx?: boolean }): EngineRequest {
+  const engine = choiceOption(values.engine ?? "auto", "engine", ENGINE_REQUESTS)!;
+  if (!values.onnx) return engine;
+  if (engine === "tfjs") throw new Error("--onnx asks for ONNX Runtime and --engine tfjs for TensorFlow.js: drop one of them.");
+  return "onnx";
 }

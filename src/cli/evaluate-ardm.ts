@@ -1,6 +1,6 @@
 /**
  * npm run evaluate-ardm -- --checkpoint models/ardm --k 16 [--n 500] [--batch 50] [--seed 0]
- *                          [--classifier models/classifier] [--weights auto] [--onnx] [--record models/evaluation.json]
+ *                          [--classifier models/classifier] [--weights auto] [--engine auto|onnx|tfjs] [--record models/evaluation.json]
  * An ARDM's samples at k variables per network call (k = 1, 4, 16, 64, ...): their sprite Frechet
  * distance beside the real-vs-real floor at the same n, the classes they fall in, and the seconds
  * per 32 sprites; --record merges the row into the evaluation file's ardm part.
@@ -13,7 +13,7 @@ import { type ArdmEvaluation, evaluateArdm } from "../lib/metrics/ardmEvaluation
 import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifierFile";
 import { recordArdmEvaluation } from "../lib/metrics/evaluationFile";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption } from "./arguments";
+import { ENGINE_OPTIONS, ENGINE_USAGE, checkOutputFile, engineOption, numberOption } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate-ardm -- --checkpoint DIR --k K [options]
@@ -24,9 +24,8 @@ const USAGE = `Usage: npm run evaluate-ardm -- --checkpoint DIR --k K [options]
   --seed N           seed of the samples and the real draws (default 0)
   --classifier DIR   the sprite classifier (default ${DEFAULT_CLASSIFIER_DIR})
   --weights W        auto (default: the EMA weights when kept), ema or raw
-  --onnx             run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
-                     TensorFlow.js: its ONNX graph built from the same weights (logits agree to 1e-4,
-                     tested); the row records engine "onnx"
+${ENGINE_USAGE}
+                     (a row sampled on ONNX Runtime records engine "onnx", beside TensorFlow.js's)
   --record FILE      merge the row into FILE's ardm part (e.g. models/evaluation.json)`;
 
 const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
@@ -52,7 +51,7 @@ export function parseEvaluateArdmArgs(args: string[]) {
       classifier: { type: "string", default: DEFAULT_CLASSIFIER_DIR },
       weights: { type: "string", default: "auto" },
       record: { type: "string" },
-      onnx: { type: "boolean", default: false },
+      ...ENGINE_OPTIONS,
       help: { type: "boolean", default: false },
     },
   });
@@ -69,7 +68,7 @@ export function parseEvaluateArdmArgs(args: string[]) {
     classifier: values.classifier!,
     weights: parseWeightChoice(values.weights!),
     record: values.record,
-    onnx: values.onnx!,
+    engine: engineOption(values),
   };
 }
 
@@ -87,6 +86,7 @@ async function main(): Promise<void> {
         ...a,
         loaded,
         classifier,
+        onEngine: (reason) => log.log(`engine: ${reason}`),
         onStep: (call, calls, batch, batches) => log.update(`batch ${batch}/${batches} ${progressBar(call, calls)}`),
       });
       log.log(report(result));

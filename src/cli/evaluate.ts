@@ -1,7 +1,7 @@
 /**
  * npm run evaluate -- --checkpoint DIR [--sampler ddim|ddpm|ddpm-no-noise] [--steps 25] [--eta 0] [--clip-denoised on|off] [--n 1000]
  *                     [--seed 0] [--classifier models/classifier] [--sprites DIR] [--record models/evaluation.json]
- *                     [--guidance W] [--classifier-guidance S [--guidance-classifier models/noisy-classifier]] [--onnx]
+ *                     [--guidance W] [--classifier-guidance S [--guidance-classifier models/noisy-classifier]] [--engine auto|onnx|tfjs]
  * Samples a diffusion checkpoint (optionally guided) and prints its SFD beside the real-vs-real
  * floor, context accuracy per class, diversity and nearest-training-neighbour distances; --record
  * merges the result into a JSON file (one entry per model, sampler, step count, eta and guidance).
@@ -15,7 +15,7 @@ import { DEFAULT_CLASSIFIER_DIR, loadClassifier } from "../lib/metrics/classifie
 import { type ModelEvaluation, evaluateDiffusionModel } from "../lib/metrics/modelEvaluation";
 import { recordEvaluation } from "../lib/metrics/evaluationFile";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { SAMPLER_OPTIONS, SAMPLER_USAGE, checkOutputFile, numberOption, samplerChoiceOption, requirePartner } from "./arguments";
+import { ENGINE_OPTIONS, ENGINE_USAGE, SAMPLER_OPTIONS, SAMPLER_USAGE, checkOutputFile, engineOption, numberOption, samplerChoiceOption, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run evaluate -- --checkpoint DIR [options]
@@ -34,10 +34,8 @@ ${SAMPLER_USAGE}
   --guidance-classifier DIR
                      the noisy classifier for --classifier-guidance (default ${DEFAULT_NOISY_CLASSIFIER_DIR};
                      --classifier is the measuring classifier)
-  --onnx             run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
-                     TensorFlow.js: its ONNX graph built from the same weights (eps agrees to 1e-4,
-                     tested); with --guidance too, not with --classifier-guidance; the row records
-                     engine "onnx"`;
+${ENGINE_USAGE}
+                     (a row sampled on ONNX Runtime records engine "onnx", beside TensorFlow.js's)`;
 
 const percent = (v: number | null) => (v === null ? "  n/a" : `${(100 * v).toFixed(1)} %`);
 
@@ -84,15 +82,16 @@ export function parseEvaluateArgs(args: string[]) {
       "classifier-guidance": { type: "string" },
       "guidance-classifier": { type: "string" },
       weights: { type: "string", default: "auto" },
-      onnx: { type: "boolean", default: false },
+      ...ENGINE_OPTIONS,
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return null;
   if (!values.checkpoint) throw new Error(`--checkpoint is required.\n${USAGE}`);
   requirePartner(values, "guidance-classifier", "classifier-guidance", "it names the classifier --classifier-guidance S uses");
-  if (values.onnx && values["classifier-guidance"] !== undefined) {
-    throw new Error("--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx: drop one of them (--guidance W works with --onnx).");
+  const engine = engineOption(values);
+  if (engine === "onnx" && values["classifier-guidance"] !== undefined) {
+    throw new Error("--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --engine onnx: drop one of them (--guidance W works on ONNX Runtime).");
   }
   // --record is read and written relative to the project root, as recordEvaluation does.
   if (values.record !== undefined) checkOutputFile(projectPath(values.record), "--record", [".json"]);
@@ -108,7 +107,7 @@ export function parseEvaluateArgs(args: string[]) {
     guidance: numberOption(values.guidance, "guidance", { min: 0 }) ?? 0,
     classifierGuidance: numberOption(values["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
     guidanceClassifier: values["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
-    onnx: values.onnx!,
+    engine,
   };
 }
 
@@ -137,7 +136,8 @@ async function main(): Promise<void> {
       ...(guide ? { classifierGuidance: { classifier: guide.classifier, dir: values.guidanceClassifier, scale: values.classifierGuidance, schedule: guide.manifest.schedule } } : {}),
       spriteSet: values.sprites,
       weights: values.weights,
-      ...(values.onnx ? { onnx: true } : {}),
+      engine: values.engine,
+      onEngine: (reason) => log.log(`engine: ${reason}`),
       onStep: (p) => log.update(`sampling ${sampler} ${progressBar(p.step, p.steps)} t ${p.t}`),
     });
     log.log(report(result));

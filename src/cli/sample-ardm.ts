@@ -1,23 +1,24 @@
 /**
  * npm run sample-ardm -- --checkpoint DIR --k 1|4|16|64 [--n 32] [--seed 0] [--rows R]
- *                        [--weights auto|ema|raw] [--onnx] --out FILE.png [--gif FILE.gif]
+ *                        [--weights auto|ema|raw] [--engine auto|onnx|tfjs] --out FILE.png [--gif FILE.gif]
  * Draws sprites from an ARDM checkpoint by Algorithm 2 (Hoogeboom et al. 2022), k variables per
  * network call in a random order per sprite (k = 1: one at a time, D = 768 calls; larger k:
  * parallel decoding, ceil(D / k) calls), to a PNG grid, and optionally a GIF of the sprites
- * appearing (undecoded channels mid grey). Prints the seconds taken. With --onnx the network's
- * logits come from ONNX Runtime (its ONNX graph built from the same weights, src/lib/onnx).
+ * appearing (undecoded channels mid grey). Prints the seconds taken. The network's logits come
+ * from ONNX Runtime when it can (its ONNX graph built from the same weights, src/lib/onnx; --engine).
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadArdm } from "../lib/ardm/checkpoint";
 import { variablesToImages } from "../lib/ardm/images";
 import { sampleArdm } from "../lib/ardm/sampling";
-import { OnnxArdmNetwork } from "../lib/onnx/ardmOnnxNetwork";
+import type { ArdmNetwork } from "../lib/ardm/network";
+import { type SamplingEngine, ardmNetworkEngine } from "../lib/onnx/samplingEngine";
 import { describeBackend, initBackend } from "../lib/backend";
 import { renderGif } from "../lib/render/gif";
 import { renderGridPng } from "../lib/render/grid";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, numberOption, writeOutputFile } from "./arguments";
+import { ENGINE_OPTIONS, ENGINE_USAGE, checkOutputFile, engineOption, numberOption, writeOutputFile } from "./arguments";
 import { ProgressLine, formatDuration, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run sample-ardm -- --checkpoint DIR --out FILE.png [options]
@@ -29,9 +30,8 @@ const USAGE = `Usage: npm run sample-ardm -- --checkpoint DIR --out FILE.png [op
   --weights W        auto (default: the EMA weights when kept), ema or raw
   --out FILE.png     the grid
   --gif FILE.gif     also an animation of the decoding (about 24 frames)
-  --onnx             run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
-                     TensorFlow.js: its ONNX graph built from the same weights (logits agree to 1e-4,
-                     tested); the transformer and the conv UNet`;
+${ENGINE_USAGE}
+                     (the transformer and the conv UNet have graphs)`;
 
 /** GIF frames: about this many, evenly over the calls, and the last. */
 const GIF_FRAMES = 24;
@@ -42,7 +42,7 @@ export function parseSampleArdmArgs(args: string[]) {
     args,
     options: {
       checkpoint: { type: "string" }, k: { type: "string", default: "1" }, n: { type: "string", default: "32" }, seed: { type: "string", default: "0" },
-      rows: { type: "string" }, weights: { type: "string", default: "auto" }, out: { type: "string" }, gif: { type: "string" }, onnx: { type: "boolean", default: false },
+      rows: { type: "string" }, weights: { type: "string", default: "auto" }, out: { type: "string" }, gif: { type: "string" }, ...ENGINE_OPTIONS,
       help: { type: "boolean", default: false },
     },
   });
@@ -60,7 +60,7 @@ export function parseSampleArdmArgs(args: string[]) {
     weights: parseWeightChoice(a.weights!),
     out: a.out,
     gif: a.gif,
-    onnx: a.onnx!,
+    engine: engineOption(a),
   };
 }
 
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const log = new ProgressLine();
   log.log(describeBackend(await initBackend()));
   const { network, manifest, weightsLabel } = loadArdm(a.checkpoint, { weights: a.weights });
-  let onnx: OnnxArdmNetwork | null = null;
+  let engine: SamplingEngine<ArdmNetwork> | null = null;
   try {
     const D = network.dimensions;
     if (a.k > D) throw new Error(`--k ${a.k}: the model has D = ${D} variables; decode between 1 and ${D} per call.`);
@@ -79,12 +79,10 @@ async function main(): Promise<void> {
     const calls = Math.ceil(D / a.k);
     const every = Math.max(1, Math.round(calls / GIF_FRAMES));
     log.log(`${a.checkpoint} (epoch ${manifest.training.epoch}, step ${manifest.training.globalStep}, ${weightsLabel}): ${a.n} sprites, k = ${a.k}, ${calls} network calls`);
-    if (a.onnx) {
-      onnx = await OnnxArdmNetwork.fromNetwork(network);
-      log.log("--onnx: the network's forward on ONNX Runtime (CPU), its ONNX graph from the same weights");
-    }
+    engine = await ardmNetworkEngine(network, a.engine, { what: a.checkpoint });
+    log.log(`engine: ${engine.reason}`);
     const started = Date.now();
-    const result = await sampleArdm(onnx ?? network, {
+    const result = await sampleArdm(engine.model, {
       count: a.n,
       seed: a.seed,
       perCall: a.k,
@@ -92,7 +90,7 @@ async function main(): Promise<void> {
       onStep: (step, steps) => log.update(`sampling ${progressBar(step, steps)} ${formatDuration((Date.now() - started) / 1000)}`),
     });
     const seconds = (Date.now() - started) / 1000;
-    log.log(`${a.n} sprites in ${seconds.toFixed(1)} s (${formatDuration(seconds)}, ${(seconds / calls).toFixed(3)} s per call on ${onnx ? "ONNX Runtime" : tf.getBackend()})`);
+    log.log(`${a.n} sprites in ${seconds.toFixed(1)} s (${formatDuration(seconds)}, ${(seconds / calls).toFixed(3)} s per call on ${engine.engine === "onnx" ? "ONNX Runtime" : tf.getBackend()})`);
     const images = variablesToImages(result.samples.dataSync(), shape);
     result.samples.dispose();
     writeOutputFile(a.out, renderGridPng(images, { rows: a.rows }));
@@ -105,7 +103,7 @@ async function main(): Promise<void> {
       log.log(`wrote ${a.gif} (${result.frames.length} frames)`);
     }
   } finally {
-    await onnx?.dispose();
+    await engine?.dispose();
     network.dispose();
   }
 }

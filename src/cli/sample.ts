@@ -1,14 +1,15 @@
 /**
  * npm run sample -- --checkpoint models/context --sampler ddim --steps 25 --context 0,1,2,3,4 --out grid.png [--gif anim.gif]
- *                   [--guidance W] [--classifier-guidance S [--guidance-classifier DIR]] [--onnx]
+ *                   [--guidance W] [--classifier-guidance S [--guidance-classifier DIR]] [--engine auto|onnx|tfjs]
  * npm run sample -- --checkpoint models/text --prompt "a red potion" [--prompt "..."] [--guidance W] --out grid.png
  * Draws sprites from a checkpoint, on the schedule it was trained with, and writes a PNG grid (and
  * optionally the denoising as a GIF), optionally guided toward the --context classes, or for a
  * text-conditioned checkpoint (npm run train -- --text) toward the --prompt captions. Every option
  * is checked before sampling starts; the guidance classifier's fit and the prompts' words right
  * after loading. A checkpoint of the attention UNet (npm run train -- --config) samples the same
- * way, unconditional, at its own image size (grey images for one channel). With --onnx the network's
- * forward runs on ONNX Runtime (its ONNX graph from the same weights), the steps on TensorFlow.js.
+ * way, unconditional, at its own image size (grey images for one channel). The network's forward
+ * runs on ONNX Runtime when it can (its ONNX graph from the same weights; --engine), the steps on
+ * TensorFlow.js.
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
@@ -23,10 +24,11 @@ import { renderGridPng } from "../lib/render/grid";
 import { AttentionUnet } from "../lib/model/attentionUnet/attentionUnet";
 import { type LoadedModel, type LoadedNoiseModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import type { ContextUnet } from "../lib/model/contextUnet";
-import { OnnxNoiseModel } from "../lib/onnx/onnxNoiseModel";
+import type { NoiseModel } from "../lib/diffusion/sampling";
+import { type SamplingEngine, noiseModelEngine } from "../lib/onnx/samplingEngine";
 import { TextContextUnet } from "../lib/text/textContextUnet";
 import { tokenizeWords } from "../lib/text/tokenizer";
-import { checkOutputFile, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
+import { ENGINE_OPTIONS, ENGINE_USAGE, checkOutputFile, engineOption, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 /** Sprites per prompt when --n is not given: a grid row each. */
@@ -64,11 +66,9 @@ const USAGE = `Usage: npm run sample -- --checkpoint DIR --out grid.png [options
   --seed S         seed (default 0)
   --weights W      auto (default: the EMA weights when the checkpoint keeps them), ema or raw
   --gif FILE       also write the denoising frames as an animated GIF
-  --onnx           run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of
-                   TensorFlow.js: its ONNX graph built from the same weights (eps agrees to 1e-4,
-                   tested); every sampler and --guidance; ContextUnet (without a learned variance),
-                   AttentionUnet and text checkpoints (their captions encoded on TensorFlow.js); not
-                   with --classifier-guidance (it stays on TensorFlow.js)`;
+${ENGINE_USAGE}
+                     (every sampler and --guidance; ContextUnet, with a learned variance too,
+                     AttentionUnet and text checkpoints, their captions encoded on TensorFlow.js)`;
 
 /** A class given by index (0..classes - 1) or, for the sprites' 5, by name ("hero", "food", ...). */
 function classIndex(text: string, classes: number): number {
@@ -154,7 +154,7 @@ export function parseSampleArgs(args: string[]) {
       guidance: { type: "string" },
       "classifier-guidance": { type: "string" },
       "guidance-classifier": { type: "string" },
-      onnx: { type: "boolean", default: false },
+      ...ENGINE_OPTIONS,
       help: { type: "boolean", default: false },
     },
   });
@@ -163,8 +163,9 @@ export function parseSampleArgs(args: string[]) {
   checkOutputFile(a.out, "--out", [".png"]);
   if (a.gif !== undefined) checkOutputFile(a.gif, "--gif", [".gif"]);
   checkConditioningOptions(a);
-  if (a.onnx && a["classifier-guidance"] !== undefined) {
-    throw new Error("--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx: drop one of them (--guidance W works with --onnx).");
+  const engine = engineOption(a);
+  if (engine === "onnx" && a["classifier-guidance"] !== undefined) {
+    throw new Error("--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --engine onnx: drop one of them (--guidance W works on ONNX Runtime).");
   }
   const choice: SamplerChoice = {
     sampler: parseSamplerName(a.sampler!),
@@ -191,7 +192,7 @@ export function parseSampleArgs(args: string[]) {
     guidance: numberOption(a.guidance, "guidance", { min: 0 }) ?? 0,
     classifierGuidance: numberOption(a["classifier-guidance"], "classifier-guidance", { min: 0 }) ?? 0,
     guidanceClassifier: a["guidance-classifier"] ?? DEFAULT_NOISY_CLASSIFIER_DIR,
-    onnx: a.onnx!,
+    engine,
   };
 }
 
@@ -315,20 +316,19 @@ async function main(): Promise<void> {
   log.log(`${a.checkpoint}: ${loaded.weightsLabel}`);
   let context: tf.Tensor2D | null = null;
   let guidance: ReturnType<typeof guidanceFor> | null = null;
-  let onnx: OnnxNoiseModel | null = null;
+  let engine: SamplingEngine<NoiseModel> | null = null;
   try {
     // Also checks the choice against the checkpoint's T.
     const label = samplerLabel({ ...a.choice, guidance: a.guidance, classifierGuidance: { scale: a.classifierGuidance } }, schedule);
     let notes: string[];
     ({ context, guidance, notes } = conditioningFor(a, loaded));
     for (const note of notes) log.log(note);
-    if (a.onnx) {
-      onnx = await OnnxNoiseModel.fromCheckpointNetwork(model, a.checkpoint);
-      log.log("--onnx: the network's forward on ONNX Runtime (CPU), its ONNX graph from the same weights");
-    }
+    const needsTensorFlow = a.classifierGuidance > 0 ? "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step" : undefined;
+    engine = await noiseModelEngine(model, a.engine, { what: a.checkpoint, needsTensorFlow });
+    log.log(`engine: ${engine.reason}`);
     const [height, width, channels] = model.imageShape;
     const began = Date.now();
-    const result = await sample(onnx ?? model, schedule, { count: a.n, seed: a.seed, imageShape: [height, width, channels] }, context, {
+    const result = await sample(engine.model, schedule, { count: a.n, seed: a.seed, imageShape: [height, width, channels] }, context, {
       ...a.choice,
       guidance: guidance.guidance,
       classifierGuidance: guidance.classifierGuidance,
@@ -336,7 +336,7 @@ async function main(): Promise<void> {
       onStep: ({ step, steps }) => log.update(`${label} ${progressBar(step, steps)}`),
       ...(a.gif ? {} : { saveFrame: () => false }),
     });
-    log.log(`${label}${onnx ? " on ONNX Runtime" : ""}: ${a.n} ${model instanceof AttentionUnet ? `${height}x${width} images` : "sprites"} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    log.log(`${label}${engine.engine === "onnx" ? " on ONNX Runtime" : ""}: ${a.n} ${model instanceof AttentionUnet ? `${height}x${width} images` : "sprites"} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     writeOutputFile(a.out, renderGridPng(result.samples, { rows: a.rows }));
     log.log(`wrote ${a.out}`);
     if (a.gif && result.frames) {
@@ -347,7 +347,7 @@ async function main(): Promise<void> {
   } finally {
     context?.dispose();
     guidance?.dispose();
-    await onnx?.dispose();
+    await engine?.dispose();
     model.dispose();
   }
 }

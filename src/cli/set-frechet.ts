@@ -1,7 +1,7 @@
 /**
  * npm run set-frechet -- --set mnist|textures [--classifier DIR] [--n 1000] [--seed 0]
  * npm run set-frechet -- --checkpoint DIR [--sampler ddim --steps 25] [--weights auto] [--classifier DIR] [--n 1000] [--seed 0]
- *                         [--record models/evaluation.json] [--onnx]
+ *                         [--record models/evaluation.json] [--engine auto|onnx|tfjs]
  * Measures a 28x28 set's Frechet distance references with its classifier (default
  * models/classifier-<set>): the real-vs-real floor, two disjoint draws of n test images, and, as
  * a sanity check, n images of Gaussian noise clipped to [-1, 1] against the test images, which
@@ -22,7 +22,7 @@ import { type ImageSetModelEvaluationOptions, evaluateImageSetModel } from "../l
 import { projectPath } from "../lib/data/projectRoot";
 import { recordImageSetEvaluation } from "../lib/metrics/evaluationFile";
 import { parseWeightChoice } from "../lib/train/trainingCheckpoint";
-import { checkOutputFile, choiceOption, numberOption, rejectTogether, requirePartner } from "./arguments";
+import { ENGINE_OPTIONS, ENGINE_USAGE, checkOutputFile, choiceOption, engineOption, numberOption, rejectTogether, requirePartner } from "./arguments";
 import { ProgressLine, progressBar } from "./progressLine";
 
 const USAGE = `Usage: npm run set-frechet -- (--set NAME | --checkpoint DIR) [options]
@@ -35,9 +35,9 @@ const USAGE = `Usage: npm run set-frechet -- (--set NAME | --checkpoint DIR) [op
   --n N             images per draw (default 1000; the floor needs 2N test images)
   --seed N          seed of the draws, the noise and the samples (default 0)
   --record FILE     with --checkpoint: merge the row into FILE's 28x28 part (models/evaluation.json)
-  --onnx            with --checkpoint: run the network's forward on ONNX Runtime (onnxruntime-node,
-                    CPU) instead of TensorFlow.js: its ONNX graph built from the same weights (eps
-                    agrees to 1e-4, tested); the row records engine "onnx"`;
+  with --checkpoint:
+${ENGINE_USAGE}
+                     (a row sampled on ONNX Runtime records engine "onnx", beside TensorFlow.js's)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       n: { type: "string" },
       seed: { type: "string" },
       record: { type: "string" },
-      onnx: { type: "boolean", default: false },
+      ...ENGINE_OPTIONS,
       help: { type: "boolean", default: false },
     },
   });
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   }
   rejectTogether(values, "checkpoint", ["set"]);
   if (values.set === undefined && values.checkpoint === undefined) throw new Error(`give --set or --checkpoint.\n${USAGE}`);
-  for (const option of ["sampler", "steps", "weights", "onnx"]) requirePartner(values, option, "checkpoint", "it chooses how the checkpoint is sampled");
+  for (const option of ["sampler", "steps", "weights", "engine", "onnx"]) requirePartner(values, option, "checkpoint", "it chooses how the checkpoint is sampled");
   requirePartner(values, "record", "checkpoint", "it records a checkpoint's row (the floor alone is in the classifier's manifest)");
   const n = numberOption(values.n, "n", { integer: true, min: 2 }) ?? 1000;
   const seed = numberOption(values.seed, "seed", { integer: true, min: 0 }) ?? 0;
@@ -72,8 +72,8 @@ async function main(): Promise<void> {
     // --record is read and written relative to the project root, as recordImageSetEvaluation does.
     if (values.record !== undefined) checkOutputFile(projectPath(values.record), "--record", [".json"]);
     console.log(describeBackend(await initBackend()));
-    const onnx = values.onnx ? { onnx: true } : {};
-    return measureCheckpoint({ checkpoint: values.checkpoint, n, seed, sampler, steps, weights, classifierDir: values.classifier, ...onnx }, values.record);
+    const engine = engineOption(values);
+    return measureCheckpoint({ checkpoint: values.checkpoint, n, seed, sampler, steps, weights, classifierDir: values.classifier, engine }, values.record);
   }
   const set = checkImageSetName(values.set!);
   console.log(describeBackend(await initBackend()));
@@ -81,9 +81,9 @@ async function main(): Promise<void> {
 }
 
 /** A checkpoint's samples against the test images of its set, beside the floor. */
-async function measureCheckpoint(options: Omit<ImageSetModelEvaluationOptions, "onStep">, record?: string): Promise<void> {
+async function measureCheckpoint(options: Omit<ImageSetModelEvaluationOptions, "onStep" | "onEngine">, record?: string): Promise<void> {
   const log = new ProgressLine();
-  const r = await evaluateImageSetModel({ ...options, onStep: (s) => log.update(`sampling ${progressBar(s.step, s.steps)}`) });
+  const r = await evaluateImageSetModel({ ...options, onEngine: (reason) => log.log(`engine: ${reason}`), onStep: (s) => log.update(`sampling ${progressBar(s.step, s.steps)}`) });
   const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
   log.log(
     `${r.checkpoint} (epoch ${r.epoch ?? "?"}, ${r.weights} weights), ${r.label}, ${r.set}, n = ${r.n}, seed ${r.seed}: sampled in ${r.samplingSeconds.toFixed(0)} s on ${r.backend}${r.engine === "onnx" ? " (the network on ONNX Runtime)" : ""}\n` +

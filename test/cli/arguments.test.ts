@@ -100,14 +100,19 @@ describe("npm run sample and npm run evaluate's options", () => {
     expect(() => parseSampleArgs(["--out", join(dir, "grid.png")])).toThrow(/--checkpoint and --out are required/);
   });
 
-  it("sample and evaluate take --onnx, but not with --classifier-guidance", () => {
+  it("sample and evaluate take --engine (default auto; --onnx is --engine onnx), but not ONNX Runtime with --classifier-guidance", () => {
     const base = ["--checkpoint", "models/context", "--out", join(dir, "grid.png")];
-    expect(parseSampleArgs(base)).toMatchObject({ onnx: false });
-    expect(parseSampleArgs([...base, "--onnx", "--context", "each", "--guidance", "2"])).toMatchObject({ onnx: true, guidance: 2 });
-    const refusal = "--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx: drop one of them (--guidance W works with --onnx).";
+    expect(parseSampleArgs(base)).toMatchObject({ engine: "auto" });
+    expect(parseSampleArgs([...base, "--engine", "tfjs"])).toMatchObject({ engine: "tfjs" });
+    expect(parseSampleArgs([...base, "--onnx", "--context", "each", "--guidance", "2"])).toMatchObject({ engine: "onnx", guidance: 2 });
+    expect(parseSampleArgs([...base, "--context", "each", "--classifier-guidance", "2"])).toMatchObject({ engine: "auto", classifierGuidance: 2 });
+    const refusal = "--classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --engine onnx: drop one of them (--guidance W works on ONNX Runtime).";
     expect(() => parseSampleArgs([...base, "--onnx", "--context", "each", "--classifier-guidance", "2"])).toThrow(refusal);
-    expect(parseEvaluateArgs(["--checkpoint", "models/context", "--onnx"])).toMatchObject({ onnx: true });
-    expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--onnx", "--classifier-guidance", "2"])).toThrow(refusal);
+    expect(() => parseSampleArgs([...base, "--engine", "cuda"])).toThrow('--engine must be one of auto, onnx, tfjs, got "cuda".');
+    expect(() => parseSampleArgs([...base, "--onnx", "--engine", "tfjs"])).toThrow("--onnx asks for ONNX Runtime and --engine tfjs for TensorFlow.js: drop one of them.");
+    expect(parseEvaluateArgs(["--checkpoint", "models/context", "--onnx"])).toMatchObject({ engine: "onnx" });
+    expect(parseEvaluateArgs(["--checkpoint", "models/context"])).toMatchObject({ engine: "auto" });
+    expect(() => parseEvaluateArgs(["--checkpoint", "models/context", "--engine", "onnx", "--classifier-guidance", "2"])).toThrow(refusal);
   });
 
   it("evaluate checks --record's path and the sampler before sampling", () => {

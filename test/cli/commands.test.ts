@@ -2,7 +2,8 @@
  * The commands as a user runs them (through tsx): a mistake in the options fails in seconds, before
  * any sampling or training, --images without --labels trains an unconditional model, guidance
  * that does not fit the checkpoint fails right after loading while guidance that fits samples (also
- * on ONNX Runtime, --onnx, to the same grid), and nll measures a tiny checkpoint and records it.
+ * on ONNX Runtime, which sample picks by itself, to the grid --engine tfjs draws; a learned variance
+ * too), and nll measures a tiny checkpoint and records it.
  */
 import { spawn } from "node:child_process";
 import { createCanvas } from "@napi-rs/canvas";
@@ -113,6 +114,7 @@ describe("guided sampling from the command line", () => {
     const common = ["--sampler", "ddim", "--steps", "5", "--n", "2", "--rows", "1", "--guidance-classifier", fiveClasses, "--out", out];
     const steered = await run("sample", ["--checkpoint", "models/unconditional", "--classifier-guidance", "2", "--context", "hero,food", ...common]);
     expect(steered.stderr).toContain("DDIM-5, classifier s = 2: 2 sprites in");
+    expect(steered.stderr).toContain("engine: TensorFlow.js (ONNX Runtime, the faster engine, is out: classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step)");
     expect(steered.status).toBe(0);
     expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
     const both = await run("sample", ["--checkpoint", "models/context", "--guidance", "2", "--classifier-guidance", "1", "--context", "0,3", ...common]);
@@ -121,32 +123,33 @@ describe("guided sampling from the command line", () => {
   }, 180_000);
 });
 
-describe("npm run sample -- --onnx", () => {
-  it("samples a context model with classifier-free guidance on ONNX Runtime to the grid TensorFlow.js draws", async () => {
+describe("npm run sample's engines", () => {
+  it("samples a context model with classifier-free guidance on ONNX Runtime by itself, to the grid --engine tfjs draws", async () => {
     const common = ["--checkpoint", "models/context", "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--guidance", "2", "--context", "0,1,3,4"];
     const ours = join(dir, "cfg-tfjs.png");
     const onnx = join(dir, "cfg-onnx.png");
-    const plain = await run("sample", [...common, "--out", ours]);
+    const plain = await run("sample", [...common, "--out", ours, "--engine", "tfjs"]);
+    expect(plain.stderr).toContain("engine: TensorFlow.js (asked for)");
     expect(plain.status).toBe(0);
-    const onOnnx = await run("sample", [...common, "--out", onnx, "--onnx"]);
-    expect(onOnnx.stderr).toContain("--onnx: the network's forward on ONNX Runtime (CPU), its ONNX graph from the same weights");
-    expect(onOnnx.stderr).toContain("DDIM-5, CFG w = 2 on ONNX Runtime: 4 sprites in");
-    expect(onOnnx.status).toBe(0);
+    const byDefault = await run("sample", [...common, "--out", onnx]);
+    expect(byDefault.stderr).toContain("engine: ONNX Runtime (its graph built from the same weights; the fastest engine here, chosen by auto; --engine tfjs for TensorFlow.js)");
+    expect(byDefault.stderr).toContain("DDIM-5, CFG w = 2 on ONNX Runtime: 4 sprites in");
+    expect(byDefault.status).toBe(0);
     // eps agrees to 1e-4, so the 8-bit grids differ by a level of rounding at most.
     expect(await largestPixelDifference(ours, onnx)).toBeLessThanOrEqual(1);
   }, 180_000);
 
-  it("refuses --classifier-guidance with --onnx before loading, and a learned variance after, saying what to do", async () => {
+  it("samples a learned variance on ONNX Runtime, and refuses --classifier-guidance with --onnx before loading, saying what to do", async () => {
+    const learned = await run("sample", ["--checkpoint", "models/improved-ddpm", "--steps", "5", "--n", "1", "--onnx", "--out", join(dir, "learned-onnx.png")]);
+    expect(learned.stderr).toContain("engine: ONNX Runtime (its graph built from the same weights; asked for)");
+    expect(learned.status).toBe(0);
     const out = join(dir, "onnx-refused.png");
     const steered = await run("sample", ["--checkpoint", "models/unconditional", "--classifier-guidance", "2", "--context", "each", "--onnx", "--out", out]);
     expect(steered.status).toBe(1);
-    expect(steered.stderr).toContain("sample: --classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --onnx");
-    const learned = await run("sample", ["--checkpoint", "models/improved-ddpm", "--steps", "5", "--n", "1", "--onnx", "--out", out]);
-    expect(learned.status).toBe(1);
-    expect(learned.stderr).toContain("sample: ONNX: models/improved-ddpm holds a ContextUnet with a learned variance (improved DDPM), which is not exported yet: sample it with TensorFlow.js instead (without --onnx).");
+    expect(steered.stderr).toContain("sample: --classifier-guidance runs on TensorFlow.js (the noisy classifier's gradient at every step), so it cannot come with --engine onnx");
     const help = await run("sample", ["--help"]);
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain("--onnx           run the network's forward on ONNX Runtime (onnxruntime-node, CPU) instead of");
+    expect(help.stdout).toContain("--engine E         which engine runs the network's forward: auto (default), onnx or tfjs.");
     expect(existsSync(out)).toBe(false);
   }, 180_000);
 });

@@ -110,15 +110,15 @@ describe("npm run sample -- --prompt", () => {
     const grid = join(dir, "prompts.png");
     const guided = await sample(["--prompt", "a pink pig", "--prompt", "a blue wizard", "--guidance", "2", "--out", grid]);
     expect(guided.stderr).toContain('rows: 1 "a pink pig", 2 "a blue wizard"');
-    expect(guided.stderr).toContain("DDIM-5, CFG w = 2: 16 sprites in");
+    expect(guided.stderr).toContain("DDIM-5, CFG w = 2 on ONNX Runtime: 16 sprites in");
     expect(guided.status).toBe(0);
     expect(pngSize(grid)).toEqual([8 * 64 + 7 * 2, 2 * 64 + 2]);
     const ddpm = await sample(["--sampler", "ddpm", "--prompt", "a pink pig", "--n", "3", "--out", join(dir, "ddpm.png"), "--gif", join(dir, "ddpm.gif")]);
-    expect(ddpm.stderr).toContain("DDPM-5: 3 sprites in");
+    expect(ddpm.stderr).toContain("DDPM-5 on ONNX Runtime: 3 sprites in");
     expect(ddpm.status).toBe(0);
     // DDPM without its noise always walks all T = 500 steps: one sprite.
     const plain = await run("sample", ["--checkpoint", RUN, "--sampler", "ddpm-no-noise", "--prompt", "pig", "--n", "1", "--out", join(dir, "plain.png")]);
-    expect(plain.stderr).toContain("DDPM-500 without noise: 1 sprites in");
+    expect(plain.stderr).toContain("DDPM-500 without noise on ONNX Runtime: 1 sprites in");
     expect(plain.status).toBe(0);
     // No prompt: the empty caption.
     const empty = await sample(["--n", "2", "--out", join(dir, "empty.png")]);
@@ -139,7 +139,7 @@ describe("npm run sample -- --prompt", () => {
 
   it("draws a text checkpoint's prompts on ONNX Runtime with --onnx, with guidance", async () => {
     const onnx = await sample(["--prompt", "a pink pig", "--prompt", "pig", "--guidance", "2", "--n", "4", "--onnx", "--out", join(dir, "o.png")]);
-    expect(onnx.stderr).toContain("--onnx: the network's forward on ONNX Runtime (CPU)");
+    expect(onnx.stderr).toContain("engine: ONNX Runtime (its graph built from the same weights; asked for)");
     expect(onnx.stderr).toContain("on ONNX Runtime: 4 sprites in");
     expect(onnx.status).toBe(0);
     expect(existsSync(join(dir, "o.png"))).toBe(true);

@@ -2,7 +2,8 @@
  * `npm run train -- --config FILE` and `npm run sample` on what it made, as a user runs them
  * (through tsx): a tiny config (28x28 grey images, 16 of them, widths [8, 16], T = 20) trains an
  * epoch into a checkpoint that records the attention UNet and the whole config, resumes, and
- * samples to grey PNG grids (and a GIF) with DDIM and DDPM, and with DDIM on ONNX Runtime (--onnx) to the same grid;
+ * samples to grey PNG grids (and a GIF) with DDIM and DDPM, on ONNX Runtime by itself, and with
+ * DDIM on TensorFlow.js (--engine tfjs) to the same grid;
  * a flag the config already decides fails in seconds.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -72,17 +73,17 @@ describe("npm run train -- --config", () => {
 
     const ddim = join(dir, "ddim.png");
     const sampled = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", ddim, "--gif", join(dir, "ddim.gif")]);
-    expect(sampled.stderr).toContain("DDIM-5: 4 28x28 images in");
+    expect(sampled.stderr).toContain("DDIM-5 on ONNX Runtime: 4 28x28 images in"); // auto's choice
     expect(sampled.status).toBe(0);
     // 4 cells of 28 px at the grid's scale 4, with 2 px gutters between them.
     expect(pngSize(ddim)).toEqual([4 * 112 + 3 * 2, 112]);
     expect(readFileSync(join(dir, "ddim.gif")).subarray(0, 6).toString()).toBe("GIF89a");
-    // The same run with the network on ONNX Runtime: the same grid, to a level of rounding (eps agrees to 1e-4).
-    const onnx = join(dir, "ddim-onnx.png");
-    const onOnnx = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", onnx, "--onnx"]);
-    expect(onOnnx.stderr).toContain("DDIM-5 on ONNX Runtime: 4 28x28 images in");
-    expect(onOnnx.status).toBe(0);
-    expect(await largestPixelDifference(ddim, onnx)).toBeLessThanOrEqual(1);
+    // The same run with the network on TensorFlow.js: the same grid, to a level of rounding (eps agrees to 1e-4).
+    const onTensorFlow = join(dir, "ddim-tfjs.png");
+    const tfjs = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddim", "--steps", "5", "--n", "4", "--rows", "1", "--out", onTensorFlow, "--engine", "tfjs"]);
+    expect(tfjs.stderr).toContain("DDIM-5: 4 28x28 images in");
+    expect(tfjs.status).toBe(0);
+    expect(await largestPixelDifference(ddim, onTensorFlow)).toBeLessThanOrEqual(1);
     const ddpm = join(dir, "ddpm.png");
     const full = await run("sample", ["--checkpoint", join(dir, "run"), "--sampler", "ddpm", "--n", "2", "--out", ddpm]);
     expect(full.status).toBe(0);

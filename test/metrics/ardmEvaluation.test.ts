@@ -42,7 +42,7 @@ afterAll(() => {
 describe("evaluateArdm", () => {
   it("measures the sprites sampleArdm draws batch by batch, with the library's SFD, leaking nothing", async () => {
     const loaded = { network, manifest: { training: { epoch: 2, globalStep: 9 } }, weights: "raw", weightsLabel: "raw" } as unknown as LoadedArdm;
-    const options = { checkpoint: "tiny", loaded, k: 256, n: 5, batch: 3, seed: 4, classifier, real };
+    const options = { checkpoint: "tiny", loaded, k: 256, n: 5, batch: 3, seed: 4, classifier, real, engine: "tfjs" as const };
     await evaluateArdm(options); // fills the backend's caches
     const before = tf.memory().numTensors;
     const row = await evaluateArdm(options);

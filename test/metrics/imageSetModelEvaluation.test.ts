@@ -48,7 +48,7 @@ describe("evaluateImageSetModel", () => {
     trainer.dispose();
     trainer.model.dispose();
     const before = tf.memory().numTensors;
-    const r = await evaluateImageSetModel({ checkpoint: folder, n: 24, seed: 0, sampler: "ddim", steps: 2 });
+    const r = await evaluateImageSetModel({ checkpoint: folder, n: 24, seed: 0, sampler: "ddim", steps: 2, engine: "tfjs" });
     expect(tf.memory().numTensors).toBe(before);
     expect(r).toMatchObject({ set: "mnist", n: 24, seed: 0, label: "DDIM-2", sampler: "ddim", steps: 2, eta: 0, clipDenoised: false, weights: "raw", classifier: { dir: "models/classifier-mnist" } });
     expect(r.classNames.length).toBe(10);

@@ -83,8 +83,9 @@ describe("evaluateDiffusionModel", () => {
 
   it("samples a context checkpoint and reports SFD far above its floor for an untrained model, without leaks", async () => {
     const before = tf.memory().numTensors;
-    const result = await evaluateDiffusionModel({ checkpoint: dir, sampler: "ddim", steps: 5, n: 150, seed: 1, classifier: shipped.classifier });
+    const result = await evaluateDiffusionModel({ checkpoint: dir, sampler: "ddim", steps: 5, n: 150, seed: 1, classifier: shipped.classifier, engine: "tfjs" });
     expect(tf.memory().numTensors).toBe(before);
+    expect(result.engine).toBeUndefined();
     expect(result).toMatchObject({ sampler: "ddim", steps: 5, label: "DDIM-5", n: 150, seed: 1, epoch: 1 });
     expect(result.eta).toBeUndefined();
     expect(result.sfd).toBeGreaterThan(10 * result.sfdFloor);
@@ -95,6 +96,19 @@ describe("evaluateDiffusionModel", () => {
     // Untrained samples are noise-like: far from every training sprite, unlike unseen real sprites.
     expect(result.nearestTraining.generated.median).toBeGreaterThan(3 * result.nearestTraining.realUnseen!.median);
     evaluated = result;
+  });
+
+  it("samples on ONNX Runtime by default (engine auto), recording it, with the TensorFlow.js run's numbers to float rounding", async () => {
+    if (!evaluated) throw new Error("needs the evaluation of the previous test");
+    const before = tf.memory().numTensors;
+    const reasons: string[] = [];
+    const result = await evaluateDiffusionModel({ checkpoint: dir, sampler: "ddim", steps: 5, n: 150, seed: 1, classifier: shipped.classifier, onEngine: (r) => reasons.push(r) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.engine).toBe("onnx");
+    expect(reasons).toEqual([expect.stringMatching(/^ONNX Runtime .*chosen by auto/)]);
+    expect(Math.abs(result.sfd - evaluated.sfd)).toBeLessThan(1e-3 * evaluated.sfd);
+    expect(result.contextAccuracy!.counts).toEqual(evaluated.contextAccuracy!.counts);
+    expect(result.sfdFloor).toBe(evaluated.sfdFloor);
   });
 
   it("refuses guidance that does not fit the checkpoint, before sampling and without leaks", async () => {
@@ -134,6 +148,7 @@ describe("evaluateDiffusionModel", () => {
       classifierGuidance: { classifier: counted, dir: "models/noisy-classifier", scale: 2, schedule: COURSE_SCHEDULE_CONFIG },
     });
     expect(tf.memory().numTensors).toBe(before);
+    expect(result.engine).toBeUndefined(); // auto: classifier guidance keeps TensorFlow.js
     noisy.dispose();
     expect(logitCalls).toBe(5); // one gradient per DDIM step
     expect(result).toMatchObject({ label: "DDIM-5, classifier s = 2", classifierGuidance: { scale: 2, classifier: "models/noisy-classifier" } });

@@ -1,7 +1,7 @@
 /**
  * Without onnxruntime-node (hidden here from Node's module resolution, in this test file's own
- * process) the library says so when an ONNX model or an ARDM's ONNX twin is asked for, and the
- * TensorFlow.js path samples as before.
+ * process) the library says so when an ONNX model or an ARDM's ONNX twin is asked for, the engine
+ * choice "auto" falls back to TensorFlow.js, and the TensorFlow.js path samples as before.
  */
 import Module from "node:module";
 import * as tf from "@tensorflow/tfjs-core";
@@ -25,7 +25,7 @@ describe("without onnxruntime-node", () => {
   });
 
   it("an ONNX model fails naming the package; the TensorFlow.js model still samples", async () => {
-    const { tryLoadOnnxRuntime, onnxRuntimeAvailable, OnnxNoiseModel, ContextUnet, sampleDdim, courseSchedule } = await import("../../src/lib/index");
+    const { tryLoadOnnxRuntime, onnxRuntimeAvailable, OnnxNoiseModel, ContextUnet, sampleDdim, courseSchedule, noiseModelEngine } = await import("../../src/lib/index");
     expect(onnxRuntimeAvailable()).toBe(false);
     expect(tryLoadOnnxRuntime()).toEqual({ error: expect.stringMatching(/^onnxruntime-node is not installed/) });
     // Not ./fixtures: it loads the runtime when imported, before the resolver is patched.
@@ -37,6 +37,11 @@ describe("without onnxruntime-node", () => {
     const { samples, frames } = await sampleDdim(model, courseSchedule, { count: 2, seed: 1 }, null, { steps: 5 });
     expect(samples.shape).toEqual([2, 8, 8, 3]);
     tf.dispose([samples, frames!]);
+    // The commands' engine choice: auto falls back to TensorFlow.js saying why; onnx fails saying why.
+    const chosen = await noiseModelEngine(model, "auto", { what: "models/context" });
+    expect(chosen).toMatchObject({ model, engine: "tfjs" });
+    expect(chosen.reason).toMatch(/^TensorFlow\.js \(ONNX Runtime, the faster engine, is out: onnxruntime-node is not installed/);
+    await expect(noiseModelEngine(model, "onnx", { what: "models/context" })).rejects.toThrow(/^ONNX Runtime cannot sample models\/context: onnxruntime-node is not installed/);
     model.dispose();
   });
 

@@ -55,6 +55,27 @@ describeWithOnnxRuntime("ONNX graphs against the TensorFlow.js networks", () => 
     model.dispose();
   });
 
+  it("ContextUnet with a learned variance (improved DDPM, 2C outputs): eps and v = (r + 1) / 2 both to 1e-4", async () => {
+    const model = new ContextUnet({ ...TINY_CONTEXT_UNET, outChannels: 6 }, 5);
+    await randomizeNormsAndStatistics(model, 300);
+    const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: TEST_ONNX_THREADS });
+    expect(onnx.learnsVariance).toBe(true);
+    const x = tf.randomNormal([3, 8, 8, 3], 0, 1, "float32", 31) as tf.Tensor4D;
+    const context = tf.randomUniform([3, 5], 0, 1, "float32", 32) as tf.Tensor2D;
+    const expected = model.predictNoiseAndVariance(x, 0.61, context);
+    const actual = await onnx.predictNoiseAndVarianceAsync(x, 0.61, context);
+    const epsOnly = await onnx.predictNoiseAsync(x, 0.61, context);
+    const errors = [maxAbsDifference(expected.noise, actual.noise), maxAbsDifference(expected.v, actual.v), maxAbsDifference(expected.noise, epsOnly)];
+    const vSpread = tf.tidy(() => tf.sub(tf.max(expected.v), tf.min(expected.v)).dataSync()[0]);
+    console.info(`[onnx parity] ContextUnet tiny, learned variance: eps ${errors[0].toExponential(2)}, v ${errors[1].toExponential(2)} (v spread ${vSpread.toFixed(3)})`);
+    expect(actual.v.shape).toEqual([3, 8, 8, 3]);
+    for (const error of errors) expect(error).toBeLessThan(1e-4);
+    expect(vSpread).toBeGreaterThan(0.01); // v varies, so a constant could not pass
+    tf.dispose([x, context, expected.noise, expected.v, actual.noise, actual.v, epsOnly]);
+    await onnx.dispose();
+    model.dispose();
+  });
+
   it("ContextUnet (the course's size, 16x16x3, 1.48 M parameters): batch 2 with context, to 1e-4", async () => {
     const model = new ContextUnet({}, 4);
     await randomizeNormsAndStatistics(model, 200);
@@ -129,7 +150,7 @@ describeWithOnnxRuntime("OnnxNoiseModel's contract", () => {
     await useTestBackend();
   });
 
-  it("says what is wrong: the synchronous call, a wrong image shape, a wrong context, a learned variance", async () => {
+  it("says what is wrong: the synchronous call, a wrong image shape, a wrong context, v from an eps-only graph", async () => {
     const model = new ContextUnet(TINY_CONTEXT_UNET, 1);
     const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: TEST_ONNX_THREADS });
     const x = tf.zeros([2, 8, 8, 3]) as tf.Tensor4D;
@@ -138,11 +159,9 @@ describeWithOnnxRuntime("OnnxNoiseModel's contract", () => {
     await expect(onnx.predictNoiseAsync(wrong, 0.5, null)).rejects.toThrow("OnnxNoiseModel: x has shape [2,16,16,3], expected [N, 8, 8, 3].");
     const context = tf.zeros([2, 4]) as tf.Tensor2D;
     await expect(onnx.predictNoiseAsync(x, 0.5, context)).rejects.toThrow("OnnxNoiseModel: context has shape [2,4], expected [2, 5] or null.");
-    const learned = new ContextUnet({ ...TINY_CONTEXT_UNET, outChannels: 6 }, 1);
-    await expect(OnnxNoiseModel.fromNetwork(learned)).rejects.toThrow(/learned variance .* is not exported yet/);
+    await expect(onnx.predictNoiseAndVarianceAsync(x, 0.5, null)).rejects.toThrow(/predicts eps only; its variance is fixed/);
     tf.dispose([x, wrong, context]);
     await onnx.dispose();
     model.dispose();
-    learned.dispose();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The samplers on an ONNX model: runSampler awaits predictNoiseAsync, and a run with the same
  * seed ends where the TensorFlow.js model's run ends (to 1e-3, the per-step eps differences of
- * about 1e-6 carried through the chain); no tensor is left behind over repeated runs.
+ * about 1e-6 carried through the chain), a learned variance's v included; no tensor is left
+ * behind over repeated runs.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +68,21 @@ describeWithOnnxRuntime("samplers on an ONNX model", () => {
     const { error } = await endpoints((m) => sampleDdim(m, schedule, { count: 2, seed: 5 }, null, { steps: 20, clipDenoised: false }), model, onnx);
     console.info(`[onnx sampling] DDIM-20 AttentionUnet: max abs ${error.toExponential(2)}`);
     expect(error).toBeLessThan(1e-3);
+    await onnx.dispose();
+    model.dispose();
+  });
+
+  it("DDPM-25 (respaced) of a learned-variance ContextUnet: eps and v from ONNX Runtime, ends where the TensorFlow.js run ends, to 1e-3, leaving no tensor", async () => {
+    const model = new ContextUnet({ ...TINY_CONTEXT_UNET, outChannels: 6 }, 13);
+    await randomizeNormsAndStatistics(model, 700);
+    const onnx = await OnnxNoiseModel.fromNetwork(model, { threads: TEST_ONNX_THREADS });
+    const run = (m: NoiseModel) => sampleDdpm(m, courseSchedule, { count: 2, seed: 7 }, null, { steps: 25, saveFrame: () => false });
+    const { error, scale } = await endpoints(run, model, onnx);
+    console.info(`[onnx sampling] DDPM-25 learned variance: max abs ${error.toExponential(2)} (samples up to ${scale.toFixed(2)})`);
+    expect(error).toBeLessThan(1e-3);
+    const before = tf.memory().numTensors;
+    (await run(onnx)).samples.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     await onnx.dispose();
     model.dispose();
   });

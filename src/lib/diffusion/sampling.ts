@@ -27,11 +27,13 @@ export interface NoiseModel {
    * it returns a new tensor the caller owns.
    */
   predictNoiseAsync?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D>;
+  /** eps and v outside TensorFlow.js (ONNX Runtime), for a model with a learned variance; awaited like predictNoiseAsync. */
+  predictNoiseAndVarianceAsync?(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<{ noise: tf.Tensor4D; v: tf.Tensor4D }>;
 }
 
-/** Does the model predict its reverse variance (and so offer predictNoiseAndVariance)? */
+/** Does the model predict its reverse variance (and so offer predictNoiseAndVariance, or its asynchronous twin)? */
 export function hasLearnedVariance(model: NoiseModel): boolean {
-  return model.learnsVariance === true && typeof model.predictNoiseAndVariance === "function";
+  return model.learnsVariance === true && (typeof model.predictNoiseAndVariance === "function" || typeof model.predictNoiseAndVarianceAsync === "function");
 }
 
 /** What the model says at one step: eps, and v when the sampler uses a learned variance (else null). */
@@ -171,6 +173,13 @@ function stepNoiseSeed(start: SamplerStart, options: SamplerOptions, drawsNoise:
   return 0;
 }
 
+/** The model's asynchronous prediction (eps, and v when `withVariance`), or undefined when it predicts synchronously. */
+function asynchronousPrediction(model: NoiseModel, withVariance: boolean): ((x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null) => Promise<Prediction>) | undefined {
+  if (withVariance) return model.predictNoiseAndVarianceAsync?.bind(model);
+  const predictNoiseAsync = model.predictNoiseAsync?.bind(model);
+  return predictNoiseAsync && (async (x, tFraction, context) => ({ noise: await predictNoiseAsync(x, tFraction, context), v: null }));
+}
+
 /**
  * The loop every sampler shares: plan[i] = [t, tPrev], from t = T down; `drawsNoise`: does `step`
  * use its seed? `withVariance`: ask the model for v too (predictNoiseAndVariance).
@@ -190,14 +199,14 @@ async function runSampler(
   const predict = (x: tf.Tensor4D, t: number): Prediction =>
     withVariance ? model.predictNoiseAndVariance!(x, t / schedule.T, context) : { noise: model.predictNoise(x, t / schedule.T, context), v: null };
   const seed = stepNoiseSeed(start, options, drawsNoise);
-  const predictAsync = withVariance ? undefined : model.predictNoiseAsync?.bind(model);
+  const predictAsync = asynchronousPrediction(model, withVariance);
   // An asynchronous model's eps is awaited outside any tf.tidy (a scope never spans an await).
   const stepAfterAsyncPrediction = async (x: tf.Tensor4D, t: number, tPrev: number): Promise<tf.Tensor4D> => {
-    const noise = await predictAsync!(x, t / schedule.T, context);
+    const prediction = await predictAsync!(x, t / schedule.T, context);
     try {
-      return tf.tidy(() => step(x, { noise, v: null }, t, tPrev, seed));
+      return tf.tidy(() => step(x, prediction, t, tPrev, seed));
     } finally {
-      noise.dispose();
+      tf.dispose([prediction.noise, ...(prediction.v ? [prediction.v] : [])]);
     }
   };
   const saveFrame = options.saveFrame ?? defaultSaveFrame;

@@ -6,15 +6,16 @@
  * the classes they fall in, and the time, as seconds per 32 sprites (the bench's batch).
  *
  * Batch b of B sprites draws its orders and values from deriveSeed(seed, b): the samples depend on
- * the batch size, which the row records. With `onnx` the logits come from ONNX Runtime
- * (OnnxArdmNetwork, from the same weights), and the row records engine "onnx".
+ * the batch size, which the row records. The logits come from ONNX Runtime (OnnxArdmNetwork, from
+ * the same weights) when it can (engine "auto", ../onnx/samplingEngine.ts), and the row then
+ * records engine "onnx".
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { LoadedArdm } from "../ardm/checkpoint";
 import { variablesToImages } from "../ardm/images";
 import { sampleArdm } from "../ardm/sampling";
 import { deriveSeed } from "../data/sprites/prng";
-import { OnnxArdmNetwork } from "../onnx/ardmOnnxNetwork";
+import { type EngineRequest, ardmNetworkEngine } from "../onnx/samplingEngine";
 import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
 import type { SpriteClassifier } from "./classifier";
 import { classShares, sfdAgainstHeldOut } from "./evaluate";
@@ -32,8 +33,10 @@ export interface ArdmEvaluationOptions {
   batch?: number;
   classifier: SpriteClassifier;
   real?: RealSpriteSet;
-  /** Sample with the network's forward on ONNX Runtime (OnnxArdmNetwork) instead of TensorFlow.js; recorded as engine "onnx". */
-  onnx?: boolean;
+  /** The engine of the network's forward (default "auto": ONNX Runtime when it can); a row sampled on ONNX Runtime records engine "onnx". */
+  engine?: EngineRequest;
+  /** Told which engine samples, and why (one line). */
+  onEngine?: (reason: string) => void;
   onStep?: (call: number, calls: number, batch: number, batches: number) => void;
 }
 
@@ -75,18 +78,19 @@ export async function evaluateArdm(options: ArdmEvaluationOptions): Promise<Ardm
   const batches = Math.ceil(n / batch);
   const calls = Math.ceil(D / k);
   let samplingSeconds = 0;
-  const onnx = options.onnx ? await OnnxArdmNetwork.fromNetwork(network) : null;
+  const engine = await ardmNetworkEngine(network, options.engine, { what: options.checkpoint });
+  options.onEngine?.(engine.reason);
   try {
     for (let b = 0; b < batches; b++) {
       const count = Math.min(batch, n - b * batch);
       const began = Date.now();
-      const result = await sampleArdm(onnx ?? network, { count, seed: deriveSeed(seed, b), perCall: k, onStep: (call) => options.onStep?.(call, calls, b + 1, batches) });
+      const result = await sampleArdm(engine.model, { count, seed: deriveSeed(seed, b), perCall: k, onStep: (call) => options.onStep?.(call, calls, b + 1, batches) });
       values.set(await result.samples.data(), b * batch * D);
       result.samples.dispose();
       samplingSeconds += (Date.now() - began) / 1000;
     }
   } finally {
-    await onnx?.dispose();
+    await engine.dispose();
   }
   const images = variablesToImages(values, [height, width, channels]);
   try {
@@ -108,7 +112,7 @@ export async function evaluateArdm(options: ArdmEvaluationOptions): Promise<Ardm
       secondsPer32: (samplingSeconds * 32) / n,
       samplingSeconds,
       backend: tf.getBackend(),
-      ...(onnx ? { engine: "onnx" as const } : {}),
+      ...(engine.engine === "onnx" ? { engine: "onnx" as const } : {}),
     };
   } finally {
     images.dispose();

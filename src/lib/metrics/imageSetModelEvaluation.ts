@@ -11,8 +11,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { IMAGE_SETS } from "../data/namedImageSets";
 import { deriveSeed } from "../data/sprites/prng";
 import { type SamplerChoice, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
-import type { SamplerOptions } from "../diffusion/sampling";
-import { OnnxNoiseModel } from "../onnx/onnxNoiseModel";
+import type { NoiseModel, SamplerOptions } from "../diffusion/sampling";
+import { type EngineRequest, type SamplingEngine, noiseModelEngine } from "../onnx/samplingEngine";
 import { type WeightChoice, loadNoiseModel } from "../train/trainingCheckpoint";
 import { checkImageSetName, checkImagesFit, imageSetClassifierDir, loadImageSetClassifier } from "./imageSetClassifier";
 import { type ImageSetFrechetReport, classifiedAgainstTestSet } from "./imageSetFrechet";
@@ -29,8 +29,10 @@ export interface ImageSetModelEvaluationOptions extends SamplerChoice {
   weights?: WeightChoice;
   /** Sampling progress, per step. */
   onStep?: SamplerOptions["onStep"];
-  /** Sample with the network's forward on ONNX Runtime (OnnxNoiseModel, same weights) instead of TensorFlow.js; recorded as engine "onnx". */
-  onnx?: boolean;
+  /** The engine of the network's forward (default "auto": ONNX Runtime when it can); a row sampled on ONNX Runtime records engine "onnx". */
+  engine?: EngineRequest;
+  /** Told which engine samples, and why (one line). */
+  onEngine?: (reason: string) => void;
 }
 
 export interface ImageSetModelEvaluation extends ImageSetFrechetReport, Required<SamplerChoice> {
@@ -62,7 +64,7 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
   const loaded = loadNoiseModel(checkpoint, { weights: options.weights });
   let classifier: ReturnType<typeof loadImageSetClassifier>["classifier"] | undefined;
   let samples: tf.Tensor4D | undefined;
-  let onnx: OnnxNoiseModel | null = null;
+  let engine: SamplingEngine<NoiseModel> | null = null;
   try {
     const setName = loaded.manifest.ddpmConfig?.dataset.name;
     if (setName === undefined) {
@@ -75,12 +77,13 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
     const [height, width, channels] = loaded.model.imageShape;
     checkImagesFit(classifier, [n, height, width, channels], `${checkpoint}'s samples`);
     const label = samplerLabel(options, loaded.schedule);
-    if (options.onnx) onnx = await OnnxNoiseModel.fromCheckpointNetwork(loaded.model, checkpoint);
+    engine = await noiseModelEngine(loaded.model, options.engine, { what: checkpoint });
+    options.onEngine?.(engine.reason);
     const started = Date.now();
     // tfjs reads a seed of 0 as "no seed", so the samples' noise seed is derived (never 0 in practice).
     const start = { count: n, seed: deriveSeed(seed, 0x5e7), imageShape: [height, width, channels] as [number, number, number] };
     const { sampler, steps, eta, clipDenoised, onStep } = options;
-    const result = await sample(onnx ?? loaded.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
+    const result = await sample(engine.model, loaded.schedule, start, null, { sampler, steps, eta, clipDenoised, onStep, saveFrame: () => false });
     samples = result.samples;
     const samplingSeconds = (Date.now() - started) / 1000;
     const { report, generated, reference } = await classifiedAgainstTestSet(classifier, samples, set, seed);
@@ -103,12 +106,12 @@ export async function evaluateImageSetModel(options: ImageSetModelEvaluationOpti
       meanConfidence: { generated: mean(generated.confidences), real: mean(reference.confidences) },
       samplingSeconds,
       backend: tf.getBackend(),
-      ...(onnx ? { engine: "onnx" as const } : {}),
+      ...(engine.engine === "onnx" ? { engine: "onnx" as const } : {}),
     };
   } finally {
     samples?.dispose();
     classifier?.dispose();
-    await onnx?.dispose();
+    await engine?.dispose();
     loaded.model.dispose();
   }
 }

@@ -16,12 +16,12 @@ import { PROJECT_ROOT, projectPath } from "../data/projectRoot";
 import { SPRITE_CLASS_NAMES } from "../data/sprites/classes";
 import { deriveSeed } from "../data/sprites/prng";
 import { type SamplerChoice, type SamplerName, checkSamplerChoice, sample, samplerLabel } from "../diffusion/samplers";
-import type { SamplerOptions } from "../diffusion/sampling";
+import type { NoiseModel, SamplerOptions } from "../diffusion/sampling";
 import type { LinearScheduleConfig, Schedule } from "../diffusion/schedule";
 import { checkGuidanceWeight } from "../guidance/classifierFreeGuidance";
 import { checkClassifierClasses, checkClassifierGuidance, checkClassifierSchedule } from "../guidance/classifierGuidance";
 import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
-import { OnnxNoiseModel } from "../onnx/onnxNoiseModel";
+import { type EngineRequest, type SamplingEngine, noiseModelEngine } from "../onnx/samplingEngine";
 import { type WeightChoice, loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
@@ -51,10 +51,13 @@ export interface ModelEvaluationOptions extends SamplerChoice {
    */
   classifierGuidance?: { classifier: NoisyClassifierModel; dir: string; scale: number; schedule?: LinearScheduleConfig };
   /**
-   * Sample with the network's forward on ONNX Runtime (OnnxNoiseModel, built from the same weights)
-   * instead of TensorFlow.js; recorded as engine "onnx". Not with classifier guidance.
+   * The engine of the network's forward (default "auto": ONNX Runtime, its graph from the same
+   * weights, when it can; not with classifier guidance); a row sampled on ONNX Runtime records
+   * engine "onnx".
    */
-  onnx?: boolean;
+  engine?: EngineRequest;
+  /** Told which engine samples, and why (one line). */
+  onEngine?: (reason: string) => void;
 }
 
 type Distances = ReturnType<typeof summariseDistances>;
@@ -94,7 +97,7 @@ export interface ModelEvaluation {
   backend: string;
   /**
    * "onnx" when the network's forward ran on ONNX Runtime (absent: TensorFlow.js, on `backend`).
-   * Not part of the run's key in the evaluation file: an ONNX run replaces the same run's row.
+   * Part of the run's key in the evaluation file: an ONNX row sits beside the TensorFlow.js row.
    */
   engine?: "onnx";
   realSet: { dir: string; generator: string; fingerprint: string };
@@ -127,7 +130,7 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
   const { model, manifest, schedule, weights } = loadModel(projectPath(options.checkpoint), { weights: options.weights });
   let context: tf.Tensor2D | null = null;
   let samples: tf.Tensor4D | null = null;
-  let onnx: OnnxNoiseModel | null = null;
+  let engine: SamplingEngine<NoiseModel> | null = null;
   try {
     const { steps, eta, clipDenoised } = checkSamplerChoice(choice, schedule);
     const usesContext = manifest.training?.config.useContext ?? false;
@@ -141,9 +144,11 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
     const steered = usesContext || scale > 0;
     context = usesContext ? oneHotContexts(partner.classes) : null;
     const classifierGuidance = scale > 0 ? { classifier: options.classifierGuidance!.classifier, labels: Array.from(partner.classes), scale } : undefined;
-    if (options.onnx) onnx = await OnnxNoiseModel.fromCheckpointNetwork(model, options.checkpoint);
+    const needsTensorFlow = scale > 0 ? "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step" : undefined;
+    engine = await noiseModelEngine(model, options.engine, { what: options.checkpoint, needsTensorFlow });
+    options.onEngine?.(engine.reason);
     const started = Date.now();
-    const result = await sample(onnx ?? model, schedule, { count: n, seed }, context, { ...choice, guidance, classifierGuidance, seed, saveFrame: () => false, onStep: options.onStep });
+    const result = await sample(engine.model, schedule, { count: n, seed }, context, { ...choice, guidance, classifierGuidance, seed, saveFrame: () => false, onStep: options.onStep });
     samples = result.samples;
     result.frames?.dispose();
     const samplingSeconds = (Date.now() - started) / 1000;
@@ -177,12 +182,12 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
       nearestTraining: { generated: generatedNearest, realUnseen: realUnseenNearest, trainingSet: training.note },
       samplingSeconds,
       backend: tf.getBackend(),
-      ...(onnx ? { engine: "onnx" as const } : {}),
+      ...(engine.engine === "onnx" ? { engine: "onnx" as const } : {}),
       realSet: { dir: relative(PROJECT_ROOT, real.dir), generator: real.generator, fingerprint: real.fingerprint },
     };
   } finally {
     tf.dispose([...(context ? [context] : []), ...(samples ? [samples] : [])]);
-    await onnx?.dispose();
+    await engine?.dispose();
     model.dispose();
   }
 }

@@ -33,6 +33,7 @@ import {
 } from "./layers";
 import { type ParameterSpec } from "./parameters";
 import { ParameterizedNetwork } from "./parameterizedNetwork";
+import { splitLearnedVarianceOutput } from "./learnedVarianceOutput";
 
 export interface ContextUnetConfig {
   /** Image channels (3, RGB). */
@@ -169,12 +170,7 @@ export class ContextUnet extends ParameterizedNetwork {
 
   /** [N, H, W, 2C] -> eps (first C channels) and v = (r + 1) / 2 (the last C). */
   private splitOutput(output: tf.Tensor4D): { noise: tf.Tensor4D; v: tf.Tensor4D } {
-    const [n, h, w] = output.shape;
-    const c = this.config.inChannels;
-    return tf.tidy(() => ({
-      noise: tf.slice(output, [0, 0, 0, 0], [n, h, w, c]) as tf.Tensor4D,
-      v: tf.div(tf.add(tf.slice(output, [0, 0, 0, c], [n, h, w, c]), 1), 2) as tf.Tensor4D,
-    }));
+    return splitLearnedVarianceOutput(output, this.config.inChannels);
   }
 
   /**

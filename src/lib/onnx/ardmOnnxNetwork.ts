@@ -43,7 +43,7 @@ export class OnnxArdmNetwork implements ArdmNetwork {
     else if (network instanceof ArdmConvUnet) bytes = await ardmConvUnetToOnnx(network);
     else {
       const name = (network as object).constructor.name;
-      throw new Error(`OnnxArdmNetwork: exports ArdmTransformer and ArdmConvUnet; got ${name}, whose ONNX graph is not written; run it with TensorFlow.js (without --onnx).`);
+      throw new Error(`OnnxArdmNetwork: exports ArdmTransformer and ArdmConvUnet; got ${name}, whose ONNX graph is not written; run it with TensorFlow.js (--engine tfjs).`);
     }
     return new OnnxArdmNetwork(await createOnnxSession(bytes, options), network.dimensions, network.categories);
   }

@@ -9,3 +9,4 @@ export * from "./ardmGraphInputs";
 export * from "./ardmTransformerGraph";
 export * from "./ardmConvUnetGraph";
 export * from "./ardmOnnxNetwork";
+export * from "./samplingEngine";

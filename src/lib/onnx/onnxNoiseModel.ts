@@ -12,6 +12,7 @@ import { AttentionUnet } from "../model/attentionUnet/attentionUnet";
 import { ContextUnet } from "../model/contextUnet";
 import { CaptionEncoder } from "../text/captionEncoder";
 import { TextContextUnet } from "../text/textContextUnet";
+import { splitLearnedVarianceOutput } from "../model/learnedVarianceOutput";
 import { attentionUnetToOnnx } from "./attentionUnetGraph";
 import { contextUnetToOnnx } from "./contextUnetGraph";
 import { ONNX_INPUT_CONTEXT, ONNX_INPUT_T_FRACTION, ONNX_INPUT_X, ONNX_OUTPUT_NOISE } from "./graphBuilder";
@@ -21,9 +22,11 @@ import { type OnnxSessionOptions, type OrtSession, type OrtTensor, createOnnxSes
 export interface OnnxModelShape {
   imageShape: readonly [number, number, number];
   contextSize: number;
+  /** Does the graph give 2C channels, eps then the variance's r (default false: eps only)? */
+  learnsVariance?: boolean;
 }
 
-/** The networks with an ONNX graph: a ContextUnet (eps only), an AttentionUnet, a TextContextUnet (its UNet's graph, its encoder on TensorFlow.js). */
+/** The networks with an ONNX graph: a ContextUnet (with or without a learned variance), an AttentionUnet, a TextContextUnet (its UNet's graph, its encoder on TensorFlow.js). */
 export type OnnxExportable = ContextUnet | AttentionUnet | TextContextUnet;
 
 /** A tensor's values as float32 (an int32 one-hot context is converted). */
@@ -33,25 +36,26 @@ async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
 }
 
 export class OnnxNoiseModel implements NoiseModel {
-  readonly learnsVariance = false;
   /** Context values by tensor (contextValues); weak, so a dropped context leaves with its tensor. */
   private readonly contextCache = new WeakMap<tf.Tensor, Float32Array>();
 
   /**
    * @param contextSize     the context the samplers hand in: the graph's, or a text model's maxTokens.
+   * @param learnsVariance  does the graph give 2C channels, eps then r (improved DDPM's learned variance)?
    * @param captionEncoder  a text model's encoder (a copy this model owns), from token ids to the graph's context; else null.
    */
   private constructor(
     private readonly session: OrtSession,
     readonly imageShape: readonly [number, number, number],
     readonly contextSize: number,
+    readonly learnsVariance: boolean,
     private readonly captionEncoder: CaptionEncoder | null = null,
   ) {}
 
   /**
-   * The ONNX twin of a ContextUnet (eps only), an AttentionUnet or a TextContextUnet, with the
-   * weights it has now (later changes to the model do not reach it). Throws when onnxruntime-node
-   * is missing or for a network it cannot export (a learned variance). Call dispose() when done.
+   * The ONNX twin of a ContextUnet (a learned variance too), an AttentionUnet or a TextContextUnet,
+   * with the weights it has now (later changes to the model do not reach it). Throws when
+   * onnxruntime-node is missing or for a network it cannot export. Call dispose() when done.
    */
   static async fromNetwork(model: OnnxExportable, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
     loadOnnxRuntime();
@@ -60,40 +64,24 @@ export class OnnxNoiseModel implements NoiseModel {
       try {
         encoder.setWeights(await model.encoder.getWeights());
         const unet = await OnnxNoiseModel.fromNetwork(model.unet, options);
-        return new OnnxNoiseModel(unet.session, model.imageShape, model.contextSize, encoder);
+        return new OnnxNoiseModel(unet.session, model.imageShape, model.contextSize, unet.learnsVariance, encoder);
       } catch (error) {
         encoder.dispose();
         throw error;
       }
     }
     if (model instanceof ContextUnet) {
-      if (model.learnsVariance) throw new Error("OnnxNoiseModel: a ContextUnet with a learned variance (outChannels = 2 C) is not exported yet; sample it with the model itself.");
-      return OnnxNoiseModel.fromBytes(await contextUnetToOnnx(model), { imageShape: model.imageShape, contextSize: model.contextSize }, options);
+      const shape = { imageShape: model.imageShape, contextSize: model.contextSize, learnsVariance: model.learnsVariance };
+      return OnnxNoiseModel.fromBytes(await contextUnetToOnnx(model), shape, options);
     }
     if (model instanceof AttentionUnet) return OnnxNoiseModel.fromBytes(await attentionUnetToOnnx(model), { imageShape: model.imageShape, contextSize: 0 }, options);
     throw new Error(`OnnxNoiseModel: exports ContextUnet, AttentionUnet and TextContextUnet; got ${(model as object).constructor.name}; sample it with the model itself.`);
   }
 
-  /**
-   * The ONNX twin of a checkpoint's network, for the commands' --onnx: as fromNetwork, but a
-   * network it cannot export (a learned variance) fails naming the checkpoint (`what`) and saying
-   * to sample it on TensorFlow.js instead.
-   */
-  static async fromCheckpointNetwork(network: object, what: string, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
-    const instead = "sample it with TensorFlow.js instead (without --onnx)";
-    if (!(network instanceof ContextUnet) && !(network instanceof AttentionUnet) && !(network instanceof TextContextUnet)) {
-      throw new Error(`ONNX: ${what} holds a ${network.constructor.name}, whose ONNX graph is not written (ContextUnet, AttentionUnet and TextContextUnet are exported): ${instead}.`);
-    }
-    if (network instanceof ContextUnet && network.learnsVariance) {
-      throw new Error(`ONNX: ${what} holds a ContextUnet with a learned variance (improved DDPM), which is not exported yet: ${instead}.`);
-    }
-    return OnnxNoiseModel.fromNetwork(network, options);
-  }
-
   /** A model from an ONNX graph's bytes with this library's inputs and output (x, t_fraction, context -> noise). */
   static async fromBytes(bytes: Uint8Array, shape: OnnxModelShape, options: OnnxSessionOptions = {}): Promise<OnnxNoiseModel> {
     const session = await createOnnxSession(bytes, options);
-    return new OnnxNoiseModel(session, shape.imageShape, shape.contextSize);
+    return new OnnxNoiseModel(session, shape.imageShape, shape.contextSize, shape.learnsVariance ?? false);
   }
 
   /** Always throws: ONNX Runtime runs asynchronously (use predictNoiseAsync, as the samplers do). */
@@ -113,6 +101,26 @@ export class OnnxNoiseModel implements NoiseModel {
    * @returns          [N, H, W, C] predicted noise, a new tensor the caller owns.
    */
   async predictNoiseAsync(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D> {
+    const output = await this.run(x, tFraction, context);
+    if (!this.learnsVariance) return output;
+    const { noise, v } = splitLearnedVarianceOutput(output, this.imageShape[2]);
+    tf.dispose([output, v]);
+    return noise;
+  }
+
+  /** eps and v = (r + 1) / 2 for a graph with a learned variance (Nichol & Dhariwal 2021, eq. 15); inputs as predictNoiseAsync. */
+  async predictNoiseAndVarianceAsync(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<{ noise: tf.Tensor4D; v: tf.Tensor4D }> {
+    if (!this.learnsVariance) throw new Error("OnnxNoiseModel: this graph predicts eps only; its variance is fixed (use predictNoiseAsync).");
+    const output = await this.run(x, tFraction, context);
+    try {
+      return splitLearnedVarianceOutput(output, this.imageShape[2]);
+    } finally {
+      output.dispose();
+    }
+  }
+
+  /** The graph's whole output for x_t: [N, H, W, C], or [N, H, W, 2C] with a learned variance; the caller owns it. */
+  private async run(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D> {
     const [n, h, w, c] = x.shape;
     const [eh, ew, ec] = this.imageShape;
     if (x.rank !== 4 || h !== eh || w !== ew || c !== ec) throw new Error(`OnnxNoiseModel: x has shape [${x.shape}], expected [N, ${eh}, ${ew}, ${ec}].`);
@@ -130,8 +138,8 @@ export class OnnxNoiseModel implements NoiseModel {
       feeds[ONNX_INPUT_CONTEXT] = new ort.Tensor("float32", values, [n, values.length / n]);
     }
     const outputs = await this.session.run(feeds);
-    const noise = outputs[ONNX_OUTPUT_NOISE];
-    return tf.tensor4d(noise.data as Float32Array, [n, h, w, c]);
+    const output = outputs[ONNX_OUTPUT_NOISE];
+    return tf.tensor4d(output.data as Float32Array, [n, h, w, this.learnsVariance ? 2 * c : c]);
   }
 
   /**
