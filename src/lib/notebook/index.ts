@@ -6,4 +6,4 @@ export { watchForStop, StopSignal } from "./stop";
 export { isQuickMode, byMode } from "./quick";
 export { Lesson, startLesson, type Disposable } from "./lesson";
 export { htmlTable, showTable, textTable, type TableCell } from "./table";
-export { editWithProgress, sampleWithProgress, trainWithProgress, type EditRun, type SampleRun, type SampleRunOptions, type TrainingRun } from "./runs";
+export { editWithProgress, engineLabel, sampleArdmWithProgress, sampleWithProgress, type ArdmSampleRun, trainWithProgress, type EditRun, type SampleRun, type SampleRunOptions, type TrainingRun } from "./runs";
