@@ -25,7 +25,7 @@ import { AttentionUnet } from "../lib/model/attentionUnet/attentionUnet";
 import { type LoadedModel, type LoadedNoiseModel, loadNoiseModel, parseWeightChoice } from "../lib/train/trainingCheckpoint";
 import type { ContextUnet } from "../lib/model/contextUnet";
 import type { NoiseModel } from "../lib/diffusion/sampling";
-import { type SamplingEngine, noiseModelEngine } from "../lib/onnx/samplingEngine";
+import { CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW, type SamplingEngine, noiseModelEngine } from "../lib/onnx/samplingEngine";
 import { TextContextUnet } from "../lib/text/textContextUnet";
 import { tokenizeWords } from "../lib/text/tokenizer";
 import { ENGINE_OPTIONS, ENGINE_USAGE, checkOutputFile, engineOption, numberOption, onOffOption, requirePartner, writeOutputFile } from "./arguments";
@@ -323,7 +323,7 @@ async function main(): Promise<void> {
     let notes: string[];
     ({ context, guidance, notes } = conditioningFor(a, loaded));
     for (const note of notes) log.log(note);
-    const needsTensorFlow = a.classifierGuidance > 0 ? "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step" : undefined;
+    const needsTensorFlow = a.classifierGuidance > 0 ? CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW : undefined;
     engine = await noiseModelEngine(model, a.engine, { what: a.checkpoint, needsTensorFlow });
     log.log(`engine: ${engine.reason}`);
     const [height, width, channels] = model.imageShape;

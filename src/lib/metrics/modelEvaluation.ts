@@ -21,7 +21,7 @@ import type { LinearScheduleConfig, Schedule } from "../diffusion/schedule";
 import { checkGuidanceWeight } from "../guidance/classifierFreeGuidance";
 import { checkClassifierClasses, checkClassifierGuidance, checkClassifierSchedule } from "../guidance/classifierGuidance";
 import type { NoisyClassifierModel } from "../guidance/noisyClassifierModel";
-import { type EngineRequest, type SamplingEngine, noiseModelEngine } from "../onnx/samplingEngine";
+import { CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW, type EngineRequest, type SamplingEngine, noiseModelEngine } from "../onnx/samplingEngine";
 import { type WeightChoice, loadModel } from "../train/trainingCheckpoint";
 import type { SpriteClassifier } from "./classifier";
 import { type DiversityReport, diversity, nearestNeighbourDistances, summariseDistances } from "./diversity";
@@ -144,7 +144,7 @@ export async function evaluateDiffusionModel(options: ModelEvaluationOptions): P
     const steered = usesContext || scale > 0;
     context = usesContext ? oneHotContexts(partner.classes) : null;
     const classifierGuidance = scale > 0 ? { classifier: options.classifierGuidance!.classifier, labels: Array.from(partner.classes), scale } : undefined;
-    const needsTensorFlow = scale > 0 ? "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step" : undefined;
+    const needsTensorFlow = scale > 0 ? CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW : undefined;
     engine = await noiseModelEngine(model, options.engine, { what: options.checkpoint, needsTensorFlow });
     options.onEngine?.(engine.reason);
     const started = Date.now();

@@ -33,7 +33,7 @@ import {
 } from "./layers";
 import { type ParameterSpec } from "./parameters";
 import { ParameterizedNetwork } from "./parameterizedNetwork";
-import { splitLearnedVarianceOutput } from "./learnedVarianceOutput";
+import { learnedVarianceNoise, splitLearnedVarianceOutput } from "./learnedVarianceOutput";
 
 export interface ContextUnetConfig {
   /** Image channels (3, RGB). */
@@ -147,8 +147,7 @@ export class ContextUnet extends ParameterizedNetwork {
     const { output, traced } = this.forward(x, tFraction, context, false, trace !== undefined);
     for (const [name, activation] of traced) trace!(name, activation);
     if (!this.learnsVariance) return output;
-    const { noise, v } = this.splitOutput(output);
-    v.dispose();
+    const noise = learnedVarianceNoise(output, this.config.inChannels);
     // A trace was handed the whole output as "out": it belongs to the caller's tf.tidy then.
     if (trace === undefined) output.dispose();
     return noise;

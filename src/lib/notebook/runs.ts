@@ -10,7 +10,7 @@ import { type GuidanceChoice, type SamplerChoice, modelEvaluations, sample, samp
 import type { Schedule } from "../diffusion/schedule";
 import type { EditLoopOptions, EditResult } from "../editing/editLoop";
 import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
-import { type EngineRequest, ardmNetworkEngine, noiseModelEngine } from "../onnx/samplingEngine";
+import { CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW, type EngineRequest, ardmNetworkEngine, noiseModelEngine } from "../onnx/samplingEngine";
 import type { ArdmNetwork } from "../ardm/network";
 import { type ArdmSampleOptions, type ArdmSampleResult, sampleArdm } from "../ardm/sampling";
 import type { StepReport, Trainer } from "../train/trainer";
@@ -52,7 +52,7 @@ export async function sampleWithProgress(
   const total = modelEvaluations(options, schedule);
   const images = "count" in start ? start.count : start.shape[0];
   const began = performance.now();
-  const needsTensorFlow = choice.classifierGuidance?.scale ? "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step" : undefined;
+  const needsTensorFlow = choice.classifierGuidance?.scale ? CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW : undefined;
   const engine = await noiseModelEngine(model as NoiseModel & object, request, { needsTensorFlow });
   const bar = progressBar({ total, label: engine.engine === "onnx" ? `${label} (ONNX Runtime)` : label, imagesPerStep: images });
   const stop = watchForStop();

@@ -22,6 +22,11 @@ async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
   return values instanceof Float32Array ? values : Float32Array.from(values as Int32Array);
 }
 
+/** Has this ARDM network an ONNX graph (the transformer's or the conv UNet's)? */
+export function hasArdmOnnxGraph(network: object): network is ArdmTransformer | ArdmConvUnet {
+  return network instanceof ArdmTransformer || network instanceof ArdmConvUnet;
+}
+
 export class OnnxArdmNetwork implements ArdmNetwork {
   private constructor(
     private readonly session: OrtSession,

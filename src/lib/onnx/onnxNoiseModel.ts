@@ -12,7 +12,7 @@ import { AttentionUnet } from "../model/attentionUnet/attentionUnet";
 import { ContextUnet } from "../model/contextUnet";
 import { CaptionEncoder } from "../text/captionEncoder";
 import { TextContextUnet } from "../text/textContextUnet";
-import { splitLearnedVarianceOutput } from "../model/learnedVarianceOutput";
+import { learnedVarianceNoise, splitLearnedVarianceOutput } from "../model/learnedVarianceOutput";
 import { attentionUnetToOnnx } from "./attentionUnetGraph";
 import { contextUnetToOnnx } from "./contextUnetGraph";
 import { ONNX_INPUT_CONTEXT, ONNX_INPUT_T_FRACTION, ONNX_INPUT_X, ONNX_OUTPUT_NOISE } from "./graphBuilder";
@@ -28,6 +28,11 @@ export interface OnnxModelShape {
 
 /** The networks with an ONNX graph: a ContextUnet (with or without a learned variance), an AttentionUnet, a TextContextUnet (its UNet's graph, its encoder on TensorFlow.js). */
 export type OnnxExportable = ContextUnet | AttentionUnet | TextContextUnet;
+
+/** Has this network an ONNX graph (fromNetwork takes it)? */
+export function isOnnxExportable(network: object): network is OnnxExportable {
+  return network instanceof ContextUnet || network instanceof AttentionUnet || network instanceof TextContextUnet;
+}
 
 /** A tensor's values as float32 (an int32 one-hot context is converted). */
 async function float32Data(tensor: tf.Tensor): Promise<Float32Array> {
@@ -103,9 +108,11 @@ export class OnnxNoiseModel implements NoiseModel {
   async predictNoiseAsync(x: tf.Tensor4D, tFraction: number, context: tf.Tensor2D | null): Promise<tf.Tensor4D> {
     const output = await this.run(x, tFraction, context);
     if (!this.learnsVariance) return output;
-    const { noise, v } = splitLearnedVarianceOutput(output, this.imageShape[2]);
-    tf.dispose([output, v]);
-    return noise;
+    try {
+      return learnedVarianceNoise(output, this.imageShape[2]);
+    } finally {
+      output.dispose();
+    }
   }
 
   /** eps and v = (r + 1) / 2 for a graph with a learned variance (Nichol & Dhariwal 2021, eq. 15); inputs as predictNoiseAsync. */

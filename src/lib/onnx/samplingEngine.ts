@@ -1,28 +1,26 @@
 /**
  * Which engine runs a network's forward pass while sampling. ONNX Runtime runs the project's
- * networks 2-2.5 times faster than TensorFlow.js on this CPU (bench/results/onnx.md: a DDPM step
+ * networks 2-2.7 times faster than TensorFlow.js on this CPU (bench/results/onnx.md: a DDPM step
  * of 32 sprites 43 against 102 ms, DDIM-25 0.98 against 2.41 s; bench/results/ardm.md: an ARDM
  * decoding step 138 against 277 ms), so "auto" takes it whenever it can, and TensorFlow.js
  * otherwise, saying why. Training always runs on TensorFlow.js (ONNX Runtime has no training in
- * Node); samples from the two engines agree to float32 rounding (their eps to 1e-6, tested).
+ * Node); samples from the two engines agree to float32 rounding (their eps to 1e-4 in the tests, about 1e-6 measured).
  *
  *   "auto"  ONNX Runtime when onnxruntime-node loads, the network has an ONNX graph and the caller
  *           needs no synchronous forward pass (classifier guidance); else TensorFlow.js.
  *   "onnx"  ONNX Runtime, or an error saying why not.
  *   "tfjs"  the network itself, on the TensorFlow.js backend.
  */
-import { ArdmConvUnet } from "../ardm/convNetwork";
 import type { ArdmNetwork } from "../ardm/network";
-import { ArdmTransformer } from "../ardm/transformer";
 import type { NoiseModel } from "../diffusion/sampling";
-import { AttentionUnet } from "../model/attentionUnet/attentionUnet";
-import { ContextUnet } from "../model/contextUnet";
-import { TextContextUnet } from "../text/textContextUnet";
-import { OnnxArdmNetwork } from "./ardmOnnxNetwork";
-import { OnnxNoiseModel } from "./onnxNoiseModel";
+import { OnnxArdmNetwork, hasArdmOnnxGraph } from "./ardmOnnxNetwork";
+import { type OnnxExportable, OnnxNoiseModel, isOnnxExportable } from "./onnxNoiseModel";
 import { type OnnxSessionOptions, tryLoadOnnxRuntime } from "./runtime";
 
 export const ENGINE_REQUESTS = ["auto", "onnx", "tfjs"] as const;
+
+/** Why classifier guidance samples on TensorFlow.js (EngineOptions.needsTensorFlow). */
+export const CLASSIFIER_GUIDANCE_NEEDS_TENSORFLOW = "classifier guidance takes the noisy classifier's gradient on TensorFlow.js at every step";
 export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 
 /** The network to sample with, the engine it runs on and why; dispose() frees an ONNX session (never the network). */
@@ -67,15 +65,13 @@ async function choose<M>(network: M & object, request: EngineRequest, problem: s
  * without a learned variance, an AttentionUnet, a TextContextUnet) or the network itself.
  */
 export function noiseModelEngine(network: NoiseModel & object, request: EngineRequest = "auto", options: EngineOptions = {}): Promise<SamplingEngine<NoiseModel>> {
-  const exportable = network instanceof ContextUnet || network instanceof AttentionUnet || network instanceof TextContextUnet;
-  const problem = onnxProblem(network, exportable, "ContextUnet, AttentionUnet and TextContextUnet", options);
-  const build = () => OnnxNoiseModel.fromNetwork(network as ContextUnet | AttentionUnet | TextContextUnet, options);
+  const problem = onnxProblem(network, isOnnxExportable(network), "ContextUnet, AttentionUnet and TextContextUnet", options);
+  const build = () => OnnxNoiseModel.fromNetwork(network as OnnxExportable, options);
   return choose<NoiseModel>(network, request, problem, build, options.what ?? "the model");
 }
 
 /** The ARDM network to sample or measure `network` with: its ONNX twin (OnnxArdmNetwork) or the network itself. */
 export function ardmNetworkEngine(network: ArdmNetwork & object, request: EngineRequest = "auto", options: EngineOptions = {}): Promise<SamplingEngine<ArdmNetwork>> {
-  const exportable = network instanceof ArdmTransformer || network instanceof ArdmConvUnet;
-  const problem = onnxProblem(network, exportable, "ArdmTransformer and ArdmConvUnet", options);
+  const problem = onnxProblem(network, hasArdmOnnxGraph(network), "ArdmTransformer and ArdmConvUnet", options);
   return choose<ArdmNetwork>(network, request, problem, () => OnnxArdmNetwork.fromNetwork(network, options), options.what ?? "the ARDM");
 }
