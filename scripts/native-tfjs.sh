@@ -12,7 +12,9 @@
 #   3. builds the N-API addon with node-gyp against the local Node headers (no download), once,
 #      and caches it in .native/addon-*/; later runs only copy it back (seconds);
 #   4. verifies it: same tfjs-core engine as the project, conv2d forward + gradients, erf,
-#      conv2dTranspose, maxPool gradient and moments equal to the cpu backend.
+#      conv2dTranspose, maxPool gradient and moments equal to the cpu backend;
+#   5. builds the library's own fused ops against it (scripts/native/build-fused-ops.sh), also
+#      when tfjs-node loaded from the start.
 # It never fails the set-up: on any problem it prints one line
 #   native TensorFlow: not available (<reason>); falling back to wasm/cpu
 # and exits 0. Details of every step go to .native/native-tfjs.log.
@@ -47,8 +49,12 @@ copy_tree() { # copy_tree SRC_DIR DEST_PARENT
 [ -f "$root/package.json" ] || unavailable "run from the project root: no package.json in $root"
 command -v node >/dev/null 2>&1 || unavailable "node not found"
 
+# The library's own fused ops, compiled against the libtensorflow tfjs-node loads (never fails).
+build_fused_ops() { bash "$root/scripts/native/build-fused-ops.sh"; }
+
 if tfjs_node_loads; then
   echo "native TensorFlow: @tensorflow/tfjs-node already loads; nothing to do"
+  build_fused_ops
   exit 0
 fi
 
@@ -98,3 +104,4 @@ if ! verdict="$(node "$root/scripts/native/verify.js" 2>&3)"; then
 fi
 note "$verdict"
 echo "native TensorFlow: ready (@tensorflow/tfjs-node ${TFJS_NODE_VERSION} on libtensorflow ${TF_VERSION}, verified against cpu)"
+build_fused_ops

@@ -54,8 +54,8 @@ async function activate(name: BackendName, provider: { value: string }): Promise
       reasons.push(why);
     }
     if (!tf.findBackend("tensorflow")) return reasons.join("; ");
-    // TensorFlow's fused kernels for the model's own (src/lib/perf); other backends run the reference.
-    registerNativeKernels();
+    // Fused kernels for the model's own (src/lib/perf); other backends run the portable versions.
+    provider.value += `; fused: ${registerNativeKernels()}`;
   } else if (name === "wasm") {
     try {
       require("@tensorflow/tfjs-backend-wasm");

@@ -1,19 +1,22 @@
 /**
- * The fused native-TensorFlow kernels (src/lib/perf) compute the same model as the portable
- * reference kernels (src/lib/model/batchNormKernels.ts): on the tensorflow backend, one ContextUnet
- * run with each registered gives the same outputs (inference and training mode), loss gradients
- * and new BatchNorm running statistics. Skipped, saying why, when @tensorflow/tfjs-node cannot load.
+ * The fused native-TensorFlow kernels (src/lib/perf) compute the same models as the portable
+ * versions (src/lib/model/batchNormKernels.ts's reference, tfjs composites for GELU, SiLU and
+ * GroupNorm): on the tensorflow backend, one ContextUnet run with each registered gives the same
+ * outputs (inference and training mode), loss gradients and new BatchNorm running statistics, and
+ * so does an attention UNet (GroupNorm, SiLU, attention) for its outputs and gradients. Skipped,
+ * saying why, when @tensorflow/tfjs-node cannot load.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
 import { BatchNormAfterBiasTraining } from "../../src/lib/model/batchNormKernels";
+import { AttentionUnet } from "../../src/lib/model/attentionUnet";
 import { ContextUnet } from "../../src/lib/model/contextUnet";
 import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../../src/lib/model/layers";
 import type { WeightMap } from "../../src/lib/model/parameters";
 import { registerNativeKernels } from "../../src/lib/perf";
 import { FUSED_BATCH_NORM_KERNELS } from "../../src/lib/perf/fusedBatchNorm";
-import { relativeError } from "../helpers/relativeError";
+import { normRelativeError, relativeError } from "../helpers/relativeError";
 
 /** Why native TensorFlow cannot load here, or null when it registered its backend. */
 function nativeUnavailable(): string | null {
@@ -129,5 +132,32 @@ describe.skipIf(unavailable !== null)(`fused native kernels (${unavailable ?? "t
     const before = tf.memory().numTensors;
     step();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.skipIf(unavailable !== null)(`fused native kernels in the attention UNet (${unavailable ?? "tensorflow backend"})`, () => {
+  it("agree with the portable versions: outputs and every gradient", async () => {
+    await initBackend("tensorflow");
+    const model = new AttentionUnet(
+      { imageSize: 8, imageChannels: 1, downChannels: [16, 32], midChannels: [32, 16], downsample: [true], attention: [true],
+        timeEmbeddingSize: 16, downLayers: 1, midLayers: 1, upLayers: 1, attentionHeads: 2, normGroups: 4, finalChannels: 8 },
+      1,
+    );
+    const x = tf.randomNormal([4, 8, 8, 1], 0, 1, "float32", 3) as tf.Tensor4D;
+    const t = tf.tensor1d([0.1, 0.4, 0.7, 1]);
+    const run = (fused: boolean) => {
+      registerNativeKernels(fused);
+      return tf.tidy(() => {
+        const output = model.predictNoise(x, t, null).dataSync();
+        const { grads } = tf.variableGrads(() => tf.mean(tf.square(model.forwardTraining(x, t, null).predNoise)) as tf.Scalar, model.trainableVariables());
+        return { output, grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync()])) };
+      });
+    };
+    const reference = run(false);
+    const fused = run(true);
+    expect(relativeError(fused.output, reference.output)).toBeLessThan(1e-5);
+    for (const key of Object.keys(reference.grads)) expect(normRelativeError(fused.grads[key], reference.grads[key]), key).toBeLessThan(1e-4);
+    model.dispose();
+    tf.dispose([x, t]);
   });
 });

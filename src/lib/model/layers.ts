@@ -8,6 +8,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "../gradients";
 import { batchNormAfterBiasInference, batchNormAfterBiasTraining, updatedRunningStatistics } from "./batchNormKernels";
+import { GeluExact, backendHasKernel, runActivationKernel } from "./activationKernels";
+import { groupNormKernel, hasGroupNormKernel } from "./groupNormKernels";
 import type { ParameterSpec, ParameterStore } from "./parameters";
 
 /** PyTorch's default epsilon for BatchNorm2d and GroupNorm. */
@@ -63,13 +65,14 @@ const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
  * caller owns the result:
  *   gelu(x)  = x Phi(x),  Phi(x) = 0.5 (1 + erf(x / sqrt 2))
  *   gelu'(x) = Phi(x) + x phi(x) = Phi(x) + z exp(-z^2) / sqrt(pi),  z = x / sqrt 2
- * The forward is the composite's five kernels (x Phi(x) here and (0.5 x)(1 + erf) there differ
- * only by exact halvings: bit-identical values); the hand-written backward is seven kernels,
- * against about twelve for autodiff of the composite, and keeps only z and Phi(x). Portable ops
- * only, so every backend runs this same function. (A registered kernel could not keep z and
- * Phi(x) for the backward without tfjs making full-size zero gradients for them.)
+ * A backend with a GELU kernel of its own (native TensorFlow with the library's fused ops,
+ * activationKernels.ts) runs that: one pass forward, one back. Every other backend runs the composite
+ * below, portable tf ops: the forward in five kernels (x Phi(x) here and (0.5 x)(1 + erf) there
+ * differ only by exact halvings: bit-identical values), the hand-written backward in seven, against
+ * about twelve for autodiff of the composite, keeping only z and Phi(x).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (backendHasKernel(GeluExact)) return runActivationKernel(GeluExact, x);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const z = tf.mul(input, constant(Math.SQRT1_2));
@@ -232,8 +235,13 @@ export function groupNormSpecs(key: string, channels: number): ParameterSpec[] {
   ];
 }
 
-/** GroupNorm (Wu & He 2018, eq. 1-3): per sample, normalise each group of C / G channels over H, W. */
+/**
+ * GroupNorm (Wu & He 2018, eq. 1-3): per sample, normalise each group of C / G channels over H, W.
+ * The backend's own kernel where it has one (native TensorFlow with the library's ops,
+ * groupNormKernels.ts), else this composite of tf ops.
+ */
 export function applyGroupNorm(p: ParameterStore, key: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
+  if (hasGroupNormKernel()) return groupNormKernel(x, p.get(`${key}.weight`), p.get(`${key}.bias`), groups, NORM_EPSILON);
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     const grouped = tf.reshape(x, [n, h, w, groups, c / groups]);

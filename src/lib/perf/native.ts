@@ -2,7 +2,8 @@
  * TensorFlow's own kernels, reached directly when the active backend is native TensorFlow
  * (@tensorflow/tfjs-node). tfjs-core builds BatchNorm training and its gradient out of a dozen
  * elementwise ops and reductions; TensorFlow has fused kernels for them (FusedBatchNormV3 and its
- * gradient). The kernels in this folder call them through tfjs-node's binding, and are registered
+ * gradient), and the library adds its own ops where TensorFlow has none (src/native: GELU, SiLU,
+ * GroupNorm). The kernels in this folder call them through tfjs-node's binding, and are registered
  * for the "tensorflow" backend only (index.ts).
  */
 import type * as tf from "@tensorflow/tfjs-core";
@@ -16,6 +17,7 @@ export interface NativeAttr {
 
 interface NativeBinding {
   TF_ATTR_TYPE: number;
+  TF_ATTR_INT: number;
   TF_ATTR_FLOAT: number;
   TF_ATTR_BOOL: number;
   TF_ATTR_STRING: number;

@@ -3,6 +3,7 @@
  * section 3.5; Ho et al. 2020, appendix B), then an MLP (Linear, SiLU, Linear), and SiLU itself.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { Silu, backendHasKernel, runActivationKernel } from "../activationKernels";
 import { applyLinear, linearSpecs } from "../layers";
 import type { ParameterSpec, ParameterStore } from "../parameters";
 
@@ -13,8 +14,13 @@ import type { ParameterSpec, ParameterStore } from "../parameters";
  */
 export const TIME_SCALE = 1000;
 
-/** SiLU(x) = x sigmoid(x) (Elfwing et al. 2018; PyTorch's nn.SiLU), any shape; the caller owns the result. */
+/**
+ * SiLU(x) = x sigmoid(x) (Elfwing et al. 2018; PyTorch's nn.SiLU), any shape; the caller owns the
+ * result. The backend's own kernel where it has one (native TensorFlow with the library's ops,
+ * ../activationKernels.ts), else two tf ops.
+ */
 export function silu(x: tf.Tensor): tf.Tensor {
+  if (backendHasKernel(Silu)) return runActivationKernel(Silu, x);
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
 
