@@ -288,7 +288,7 @@ function main(): void {
     `# npm run bench${quick ? " --quick" : ""}: TensorFlow.js vs PyTorch`,
     "",
     `- date: ${new Date().toISOString()}, ${((Date.now() - started) / 60000).toFixed(1)} min; ${rounds} round(s), sides alternating, medians over all timed repetitions`,
-    `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after`,
+    `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${loadBefore[0].toFixed(2)} before, ${loadAfter[0].toFixed(2)} after (the bench's own 2 threads count in "after")`,
     `- ours: Node ${process.version}, @tensorflow/tfjs-core ${packageVersion("@tensorflow/tfjs-core")}, tfjs-node ${packageVersion("@tensorflow/tfjs-node")}, tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")}, onnxruntime-node ${packageVersion("onnxruntime-node")}`,
     `- reference: ${referenceMissing ? `UNAVAILABLE (${referenceMissing})` : `${referenceLabel}: CPU, 2 threads (../shared/bench/contextunet_torch.py, and the twins in bench/ for what it lacks)`}`,
     `- model cost (ContextUnet; the attention UNet's and the ARDM's rows leave the GFLOP/s columns out): ${(macsPerImage / 1e6).toFixed(1)} M multiply-adds = ${((2 * macsPerImage) / 1e9).toFixed(3)} GFLOP per image forward, x3 per image trained`,
@@ -296,9 +296,11 @@ function main(): void {
     "- ratio = our time / PyTorch's time (below 1: faster). DDPM-500 times 25 steps and multiplies by 20 (both sides).",
     "- peak RSS: VmHWM of our worker process / ru_maxrss of the Python process, one process per side and case.",
   ];
-  if (Math.max(loadBefore[0], loadAfter[0]) > cpus().length / 2) {
+  // The 1-minute load average after the run counts the bench's own two threads (up to about 2):
+  // other work shows as load before it starts, or as more than the cores after.
+  if (loadBefore[0] > cpus().length / 2 || loadAfter[0] > cpus().length + 0.5) {
     preamble.push(
-      `- **WARNING: the machine was loaded (load average up to ${Math.max(loadBefore[0], loadAfter[0]).toFixed(1)} on ${cpus().length} cores).** ` +
+      `- **WARNING: the machine was loaded (load average ${loadBefore[0].toFixed(1)} before, ${loadAfter[0].toFixed(1)} after, on ${cpus().length} cores).** ` +
         "PyTorch's OpenMP threads spin-wait and slow down 20-40x under load, TensorFlow's pool far less: these ratios are not comparable; rerun on an idle machine.",
     );
   }

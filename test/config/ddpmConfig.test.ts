@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/lib/config/configError";
 import { type DdpmConfig, attentionUnetConfigOf, scheduleConfigOf } from "../../src/lib/config/ddpmConfig";
 import { formatDdpmConfig, loadDdpmConfig, parseDdpmConfig } from "../../src/lib/config/ddpmConfigFile";
+import { ddpmTrainConfig } from "../../src/lib/train/ddpmRun";
 
 const CONFIGS = resolve(__dirname, "../../configs");
 const scratch = mkdtempSync(join(tmpdir(), "ddpm-config-"));
@@ -37,7 +38,7 @@ function errorOf(value: unknown): ConfigError {
 }
 
 describe("DDPM config files", () => {
-  it.each(["mnist.json", "mnist-attention-everywhere.json", "textures.json", "mnist-full.json"])("loads the committed configs/%s", (file) => {
+  it.each(["mnist.json", "mnist-long.json", "mnist-attention-everywhere.json", "textures.json", "mnist-full.json"])("loads the committed configs/%s", (file) => {
     const config = loadDdpmConfig(join(CONFIGS, file));
     expect(config.version).toBe(1);
     expect(config.description!.length).toBeGreaterThan(20);
@@ -107,6 +108,7 @@ describe("DDPM config files", () => {
       [(c) => (c.training.learningRate = 0), "training.learningRate", /must be a number > 0, got 0/],
       [(c) => (c.training.betaEnd = 1.5), "training.betaEnd", /must be a number in \(0, 1\), got 1\.5/],
       [(c) => (c.training.out = ""), "training.out", /must be a non-empty string/],
+      [(c) => (c.training.emaDecay = 1), "training.emaDecay", /must be a number in \(0, 1\), got 1/],
     ];
     for (const [mutate, key, message] of cases) {
       const config = valid();
@@ -178,5 +180,12 @@ describe("DDPM config files", () => {
     const chosen = valid();
     chosen.model.attention = [false, true];
     expect(parseDdpmConfig(chosen).model.attention).toEqual([false, true]);
+  });
+
+  it("passes training.emaDecay to the trainer, and no EMA when the key is absent", () => {
+    expect(ddpmTrainConfig(parseDdpmConfig(valid())).emaDecay).toBeNull();
+    const withEma = valid();
+    withEma.training.emaDecay = 0.999;
+    expect(ddpmTrainConfig(parseDdpmConfig(withEma)).emaDecay).toBe(0.999);
   });
 });

@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyLayerNorm, layerNormSpecs } from "../../src/lib/ardm/layerNorm";
 import { initBackend } from "../../src/lib/backend";
 import { GeluExact, Silu, backendHasKernel } from "../../src/lib/model/activationKernels";
 import { silu } from "../../src/lib/model/attentionUnet/timeEmbedding";
@@ -20,6 +21,7 @@ import { registerNativeKernels } from "../../src/lib/perf";
 import { FUSED_OP_KERNELS } from "../../src/lib/perf/fusedOpKernels";
 import { loadFusedOps } from "../../src/lib/perf/fusedOpsAddon";
 import { erf64 } from "../helpers/float64Gaussian";
+import { normRelativeError, relativeError } from "../helpers/relativeError";
 
 /** Why the fused ops cannot run here, or null. */
 function unavailable(): string | null {
@@ -145,6 +147,29 @@ describe.skipIf(why !== null)(`the library's fused ops (${why ?? "tensorflow bac
     }
     x.dispose();
     weights.dispose();
+    store.dispose();
+  });
+
+  it("LayerNorm through the GroupNorm kernel (one group, rows of one position) equals its composite: values and gradients", () => {
+    const store = new ParameterStore("fusedOpsLayerNorm");
+    layerNormSpecs("norm", 16).forEach((spec, i) => store.create(spec, i));
+    store.get("norm.weight").assign(tf.randomUniform([16], 0.5, 1.5, "float32", 8));
+    store.get("norm.bias").assign(tf.randomUniform([16], -0.5, 0.5, "float32", 9));
+    const x = tf.variable(tf.randomNormal([5, 7, 16], 0.3, 1.7, "float32", 10), true, "fusedOpsLayerNorm/x");
+    const weights = tf.randomUniform([5, 7, 16], -1, 1, "float32", 11);
+    const variables = [x, store.get("norm.weight") as tf.Variable, store.get("norm.bias") as tf.Variable];
+    const run = (fused: boolean) => {
+      registerNativeKernels(fused);
+      return tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(applyLayerNorm(store, "norm", x), weights)) as tf.Scalar, variables);
+        return { y: applyLayerNorm(store, "norm", x).dataSync(), loss: value.dataSync()[0], grads: variables.map((v) => grads[v.name].dataSync()) };
+      });
+    };
+    const composite = run(false);
+    const fused = run(true);
+    expect(relativeError(fused.y, composite.y)).toBeLessThan(1e-5);
+    fused.grads.forEach((g, i) => expect(normRelativeError(g, composite.grads[i]), variables[i].name).toBeLessThan(1e-5));
+    tf.dispose([x, weights]);
     store.dispose();
   });
 

@@ -1,8 +1,9 @@
 /**
  * One DDPM run in one JSON file (configs/*.json): the data set, the attention UNet's sizes and the
  * training recipe with its linear noise schedule. Version 1. Every key is required except
- * `description`, `dataset.path` and `model.attention` (absent: every block attends, as files
- * written before the key existed meant); a file is checked by parseDdpmConfig (./ddpmConfigFile.ts).
+ * `description`, `dataset.path`, `model.attention` (absent: every block attends, as files
+ * written before the key existed meant) and `training.emaDecay` (absent: no EMA, as before the key
+ * existed); a file is checked by parseDdpmConfig (./ddpmConfigFile.ts).
  *
  *   {
  *     "version": 1,
@@ -50,6 +51,8 @@ export interface DdpmTrainingSection extends LinearScheduleConfig {
   seed: number;
   /** The folder the run writes (checkpoint, samples), relative to the project root. */
   out: string;
+  /** Decay of an exponential moving average of the weights, kept beside them and sampled by default (e.g. 0.999); absent: none. */
+  emaDecay?: number;
 }
 
 export interface DdpmConfig {
@@ -98,6 +101,10 @@ const trainingRule: Record<keyof DdpmTrainingSection, ConfigFieldRule> = {
   learningRate: { type: "number", above: 0, doc: "Adam's learning rate" },
   seed: { type: "integer", min: 0, doc: "the seed of everything random in the run" },
   out: { type: "string", doc: "the folder the run writes" },
+  emaDecay: {
+    type: "number", above: 0, below: 1, optional: true,
+    doc: "the decay of an EMA of the weights that sampling uses, e.g. 0.999 (absent: no EMA)",
+  },
 };
 
 /** The whole file's rule; `version` is checked before it (parseDdpmConfig). */

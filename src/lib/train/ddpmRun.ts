@@ -44,13 +44,13 @@ export function loadDdpmDataset(config: DdpmConfig, file = "config"): { dataset:
 }
 
 /**
- * The Trainer's settings from the config's training section: its batch, epochs and seed, no
- * context, and Adam at its learning rate, decayed linearly per epoch as every run of the Trainer
- * (the reference keeps it constant).
+ * The Trainer's settings from the config's training section: its batch, epochs, seed and EMA (if
+ * any), no context, and Adam at its learning rate, decayed linearly per epoch as every run of the
+ * Trainer (the reference keeps it constant).
  */
 export function ddpmTrainConfig(config: DdpmConfig): Partial<TrainConfig> {
-  const { batchSize, epochs, learningRate, seed } = config.training;
-  return { batchSize, epochs, learningRate, seed, useContext: false };
+  const { batchSize, epochs, learningRate, seed, emaDecay } = config.training;
+  return { batchSize, epochs, learningRate, seed, emaDecay: emaDecay ?? null, useContext: false };
 }
 
 /**
