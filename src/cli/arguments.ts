@@ -145,8 +145,8 @@ export const ENGINE_OPTIONS = {
 /** Their lines in a command's usage text. */
 export const ENGINE_USAGE = `  --engine E         which engine runs the network's forward: auto (default), onnx or tfjs. auto
                      takes ONNX Runtime (onnxruntime-node, CPU; the ONNX graph built from the same
-                     weights, equal to TensorFlow.js's to 1e-4 in the tests; 2-2.7x faster here,
-                     bench/results/onnx.md) whenever the network has a graph and the run needs no
+                     weights, equal to TensorFlow.js's to 1e-4 in the tests; up to 2x faster here,
+                     bench/results/latest.md) whenever the network has a graph and the run needs no
                      TensorFlow.js step (classifier guidance), else TensorFlow.js, and says which
   --onnx             short for --engine onnx: ONNX Runtime or an error saying why not`;
 

@@ -8,7 +8,8 @@
  * library's ops), that kernel runs it.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { groupNormKernel, hasGroupNormKernel } from "../model/groupNormKernels";
+import { backendHasKernel } from "../model/activationKernels";
+import { GroupNormChannelsLast, groupNormKernel } from "../model/groupNormKernels";
 import type { ParameterSpec, ParameterStore } from "../model/parameters";
 
 /** PyTorch's default epsilon for nn.LayerNorm and nn.TransformerEncoderLayer's norms. */
@@ -28,7 +29,7 @@ export function layerNormSpecs(key: string, channels: number): ParameterSpec[] {
  * @returns  same shape, owned by the caller.
  */
 export function applyLayerNorm<T extends tf.Tensor>(p: ParameterStore, key: string, x: T): T {
-  if (hasGroupNormKernel()) {
+  if (backendHasKernel(GroupNormChannelsLast)) {
     return tf.tidy(() => {
       const channels = x.shape[x.shape.length - 1];
       const rows = tf.reshape(x, [-1, 1, 1, channels]) as tf.Tensor4D;

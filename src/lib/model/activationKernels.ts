@@ -34,7 +34,7 @@ for (const [kernelName, gradName] of [
   });
 }
 
-/** Whether the active backend has kernel `name` of its own. */
+/** Whether the active backend has kernel `name` of its own (these, or groupNormKernels.ts's). */
 export function backendHasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }

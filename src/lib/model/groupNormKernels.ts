@@ -33,12 +33,7 @@ tf.registerGradient({
   },
 });
 
-/** Whether the active backend has a GroupNorm kernel of its own. */
-export function hasGroupNormKernel(): boolean {
-  return tf.getKernel(GroupNormChannelsLast, tf.getBackend()) !== undefined;
-}
-
-/** y = GroupNorm(x) through the backend's kernel (check hasGroupNormKernel first); the caller owns y. */
+/** y = GroupNorm(x) through the backend's kernel (check backendHasKernel(GroupNormChannelsLast) first); the caller owns y. */
 export function groupNormKernel(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, epsilon: number): tf.Tensor4D {
   return tf.tidy(() => {
     // The statistics are for the backward pass: tfjs keeps its own copies when it records

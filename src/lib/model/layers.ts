@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "../gradients";
 import { batchNormAfterBiasInference, batchNormAfterBiasTraining, updatedRunningStatistics } from "./batchNormKernels";
 import { GeluExact, backendHasKernel, runActivationKernel } from "./activationKernels";
-import { groupNormKernel, hasGroupNormKernel } from "./groupNormKernels";
+import { GroupNormChannelsLast, groupNormKernel } from "./groupNormKernels";
 import type { ParameterSpec, ParameterStore } from "./parameters";
 
 /** PyTorch's default epsilon for BatchNorm2d and GroupNorm. */
@@ -241,7 +241,7 @@ export function groupNormSpecs(key: string, channels: number): ParameterSpec[] {
  * groupNormKernels.ts), else this composite of tf ops.
  */
 export function applyGroupNorm(p: ParameterStore, key: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
-  if (hasGroupNormKernel()) return groupNormKernel(x, p.get(`${key}.weight`), p.get(`${key}.bias`), groups, NORM_EPSILON);
+  if (backendHasKernel(GroupNormChannelsLast)) return groupNormKernel(x, p.get(`${key}.weight`), p.get(`${key}.bias`), groups, NORM_EPSILON);
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     const grouped = tf.reshape(x, [n, h, w, groups, c / groups]);

@@ -1,8 +1,8 @@
 /**
  * Which engine runs a network's forward pass while sampling. ONNX Runtime runs the project's
- * networks 2-2.7 times faster than TensorFlow.js on this CPU (bench/results/onnx.md: a DDPM step
- * of 32 sprites 43 against 102 ms, DDIM-25 0.98 against 2.41 s; bench/results/ardm.md: an ARDM
- * decoding step 138 against 277 ms), so "auto" takes it whenever it can, and TensorFlow.js
+ * networks up to about 2 times faster than TensorFlow.js on this CPU (bench/results/latest.md: a
+ * DDPM step of 32 sprites 38 against 79 ms, DDIM-25 0.94 against 1.68 s, an ARDM transformer
+ * decoding step 126 against 227 ms; the ARDM conv UNet's 70 against 73), so "auto" takes it whenever it can, and TensorFlow.js
  * otherwise, saying why. Training always runs on TensorFlow.js (ONNX Runtime has no training in
  * Node); samples from the two engines agree to float32 rounding (their eps to 1e-4 in the tests, about 1e-6 measured).
  *
