@@ -111,6 +111,8 @@ describe("ArdmTrainer", () => {
     const secondLosses: number[] = [];
     await second.trainer.run({ onStep: (r) => void secondLosses.push(r.loss) });
     expect([...firstLosses, ...secondLosses]).toEqual(straightLosses);
+    // The epoch stopped midway reports the mean over all its batches, as the uninterrupted run's does.
+    expect(second.trainer.history.map((r) => r.meanLoss)).toEqual(straight.trainer.history.map((r) => r.meanLoss));
     expectSameWeights(await second.network.getWeights(), await straight.network.getWeights());
     expectSameWeights((await second.trainer.averagedWeights())!, (await straight.trainer.averagedWeights())!);
 

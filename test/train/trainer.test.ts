@@ -209,15 +209,23 @@ describe("Trainer", () => {
     let steps = 0;
     await first.trainer.run({ onStep: (r) => void losses.push(r.loss), shouldStop: () => steps++ >= 4 });
     expect(first.trainer.position).toEqual({ epoch: 1, stepInEpoch: 1, globalStep: 4 });
+    const stoppedEpoch = { ...first.trainer.epochSoFar };
+    expect(stoppedEpoch.images).toBe(first.trainer.dataCount / first.trainer.stepsPerEpoch); // the second epoch's first batch
     await saveTrainingCheckpoint(dir, first.trainer, DATA_INFO);
     first.trainer.dispose();
     first.model.dispose();
 
     const second = makeTrainer(3);
     resumeTraining(dir, second.trainer, DATA_INFO);
+    expect(second.trainer.epochSoFar).toEqual(stoppedEpoch);
     await second.trainer.run({ onStep: (r) => void losses.push(r.loss) });
     expect(losses).toEqual(straightLosses);
     expect(await weightBytes(second.model)).toEqual(await weightBytes(straight.model));
+    // The epoch stopped midway reports all of it: the mean over every batch, the time of both parts.
+    expect(second.trainer.history.map((r) => r.meanLoss)).toEqual(straight.trainer.history.map((r) => r.meanLoss));
+    const resumed = second.trainer.history[1];
+    expect(resumed.imagesPerSecond * resumed.seconds).toBeCloseTo(second.trainer.dataCount, 6);
+    expect(resumed.seconds).toBeGreaterThanOrEqual(stoppedEpoch.seconds);
     for (const t of [straight, second]) {
       t.trainer.dispose();
       t.model.dispose();

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { type StateFormat, type StoredState, MANIFEST_FILE, describeMismatch, loadTrainingState, saveTrainingState } from "../train/checkpoint";
-import type { EpochReport, TrainingPosition } from "../train/epochTrainer";
+import type { EpochReport, EpochSoFar, TrainingPosition } from "../train/epochTrainer";
 import { type DataInfo, LIBRARY_VERSION, type WeightChoice, parseWeightChoice } from "../train/trainingCheckpoint";
 import { type ArdmTrainConfig, type ArdmTrainer, resolveArdmTrainConfig } from "./training";
 import { type ArdmArchitecture, type ArdmTrainableNetwork, ardmArchitectureOf, buildArdmNetwork } from "./architectures";
@@ -23,7 +23,7 @@ export interface ArdmManifestFields {
   libraryVersion: string;
   architecture: ArdmArchitecture & { parameterCount: number };
   variables: { dimensions: number; categories: number; layout: string };
-  training: TrainingPosition & { config: ArdmTrainConfig; history: EpochReport[] };
+  training: TrainingPosition & { config: ArdmTrainConfig; history: EpochReport[]; epochSoFar?: EpochSoFar };
   /** The training data: fingerprint, count and files (a seeded --subset is rebuilt from them and training.config.seed). */
   data: DataInfo;
   backend: string;
@@ -43,7 +43,7 @@ export async function saveArdmCheckpoint(dir: string, trainer: ArdmTrainer, data
     libraryVersion: LIBRARY_VERSION,
     architecture: { ...ardmArchitectureOf(network), parameterCount: network.parameterCount },
     variables: { dimensions: network.dimensions, categories: network.categories, layout: ARDM_VARIABLE_LAYOUT },
-    training: { ...trainer.position, config: { ...trainer.config }, history: trainer.history },
+    training: { ...trainer.position, epochSoFar: { ...trainer.epochSoFar }, config: { ...trainer.config }, history: trainer.history },
     data,
     backend: tf.getBackend(),
   };
@@ -118,7 +118,7 @@ export function resumeArdmTraining(dir: string, trainer: ArdmTrainer, data: Data
   if (!contents.optimizer) problems.push("the checkpoint holds weights only (no optimizer state): it cannot resume training");
   if (problems.length > 0) throw new Error(`Cannot resume from ${dir}; the checkpoint differs from this run:\n  ${problems.join("\n  ")}`);
   trainer.network.setWeights(contents.model);
-  const { epoch, stepInEpoch, globalStep, history } = manifest.training;
-  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema);
+  const { epoch, stepInEpoch, globalStep, history, epochSoFar } = manifest.training;
+  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema, epochSoFar ?? null);
   return manifest;
 }

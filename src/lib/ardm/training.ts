@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type SpriteDataset, imageShapeOf } from "../data/dataset";
 import { deriveSeed } from "../data/sprites/prng";
-import { type EpochLoopHooks, type EpochReport, EpochTrainer, type StepGradients, type TrainingPosition } from "../train/epochTrainer";
+import { type EpochLoopHooks, type EpochReport, type EpochSoFar, EpochTrainer, type StepGradients, type TrainingPosition } from "../train/epochTrainer";
 import type { WeightMap } from "../model/parameters";
 import { ardmTrainingLoss } from "./loss";
 import type { ArdmTrainableNetwork } from "./architectures";
@@ -162,8 +162,8 @@ export class ArdmTrainer extends EpochTrainer {
     return this.readLoopState();
   }
 
-  /** Restores position, history, optimizer state and EMA from a checkpoint. */
-  restore(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null): void {
-    this.restoreLoop(position, history, optimizer, ema);
+  /** Restores position, history, optimizer state, EMA and the stopped epoch's totals from a checkpoint. */
+  restore(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null, epochSoFar: EpochSoFar | null = null): void {
+    this.restoreLoop(position, history, optimizer, ema, epochSoFar);
   }
 }

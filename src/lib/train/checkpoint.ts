@@ -16,7 +16,7 @@ import type { ModelArchitecture } from "../model/architecture";
 import type { WeightMap } from "../model/parameters";
 import { type TensorIndexEntry, commitManifest, readTensorFile, writeTensorFile } from "./tensorFile";
 import type { TrainConfig } from "./config";
-import type { EpochReport, TrainingPosition } from "./epochTrainer";
+import type { EpochReport, EpochSoFar, TrainingPosition } from "./epochTrainer";
 
 /** What a run trained on: a fingerprint of the data, how many images, from where. */
 export interface DataRecord {
@@ -47,7 +47,7 @@ export interface CheckpointManifest {
   architecture: ModelArchitecture & { parameterCount: number };
   schedule: ScheduleConfig;
   /** timestepHistory: the importance sampler's last losses per t (runs with importance-sampled t only). */
-  training: (TrainingPosition & { config: TrainConfig; history: EpochReport[]; timestepHistory?: number[][] }) | null;
+  training: (TrainingPosition & { config: TrainConfig; history: EpochReport[]; timestepHistory?: number[][]; epochSoFar?: EpochSoFar }) | null;
   data: DataRecord | null;
   /** The whole config file a run of `npm run train -- --config FILE` was trained with (absent otherwise). */
   ddpmConfig?: DdpmConfig;

@@ -24,6 +24,18 @@ export interface TrainingPosition {
   globalStep: number;
 }
 
+/**
+ * The current epoch's running totals: zero at an epoch's start, saved in resumable checkpoints, so
+ * an epoch stopped and resumed midway still reports its whole mean loss and time.
+ */
+export interface EpochSoFar {
+  images: number;
+  /** Sum over the epoch's images of their batch's loss (mean loss = lossSum / images). */
+  lossSum: number;
+  /** Seconds of training so far, across stops (the time between a stop and the resume is not counted). */
+  seconds: number;
+}
+
 export interface StepReport extends TrainingPosition {
   loss: number;
   learningRate: number;
@@ -79,6 +91,7 @@ export interface LoopState {
 export abstract class EpochTrainer {
   readonly position: TrainingPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
   readonly history: EpochReport[] = [];
+  readonly epochSoFar: EpochSoFar = { images: 0, lossSum: 0, seconds: 0 };
   private readonly optimizer: Adam;
   private readonly average: WeightAverage | null;
 
@@ -122,10 +135,10 @@ export abstract class EpochTrainer {
     while (!this.finished) {
       const { epoch } = this.position;
       const order = epochOrder(this.dataCount, this.loop.seed, epoch);
-      const epochStart = Date.now();
+      const tally = this.epochSoFar;
+      if (this.position.stepInEpoch === 0) Object.assign(tally, { images: 0, lossSum: 0, seconds: 0 });
+      const [started, secondsBefore] = [Date.now(), tally.seconds];
       let learningRate = this.currentLearningRate();
-      let lossSum = 0;
-      let images = 0;
       while (this.position.stepInEpoch < this.stepsPerEpoch) {
         if (hooks.shouldStop?.()) return { completed: false };
         const from = this.position.stepInEpoch * batchSize;
@@ -133,8 +146,9 @@ export abstract class EpochTrainer {
         const stepStart = Date.now();
         learningRate = this.currentLearningRate();
         const loss = this.step(indices, learningRate);
-        lossSum += loss * indices.length;
-        images += indices.length;
+        tally.lossSum += loss * indices.length;
+        tally.images += indices.length;
+        tally.seconds = secondsBefore + (Date.now() - started) / 1000;
         await hooks.onStep?.({
           ...this.position,
           loss,
@@ -144,10 +158,11 @@ export abstract class EpochTrainer {
         });
         await yieldToEventLoop();
       }
-      const seconds = (Date.now() - epochStart) / 1000;
-      const report = { epoch, meanLoss: lossSum / Math.max(1, images), seconds, imagesPerSecond: images / seconds, learningRate };
+      const { images, lossSum, seconds } = tally;
+      const report = { epoch, meanLoss: lossSum / Math.max(1, images), seconds, imagesPerSecond: images / Math.max(1e-3, seconds), learningRate };
       this.position.epoch += 1;
       this.position.stepInEpoch = 0;
+      Object.assign(tally, { images: 0, lossSum: 0, seconds: 0 });
       this.history.push(report);
       await hooks.onEpoch?.(report);
       await afterEpoch?.(epoch);
@@ -190,9 +205,13 @@ export abstract class EpochTrainer {
     return { optimizer: await this.optimizer.readState(), ema: this.average ? await this.average.read() : null };
   }
 
-  /** Restores position, history, optimizer state and EMA from a checkpoint. */
-  protected restoreLoop(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null): void {
+  /**
+   * Restores position, history, optimizer state and EMA from a checkpoint, and the stopped epoch's
+   * totals (absent in checkpoints older than them: the epoch then reports its resumed part only).
+   */
+  protected restoreLoop(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null, epochSoFar: EpochSoFar | null): void {
     Object.assign(this.position, position);
+    Object.assign(this.epochSoFar, epochSoFar ?? { images: 0, lossSum: 0, seconds: 0 });
     this.history.splice(0, this.history.length, ...history);
     this.optimizer.loadState(optimizer, position.globalStep);
     if (this.average) {

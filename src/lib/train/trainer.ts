@@ -16,7 +16,7 @@ import type { TrainableNoiseModel } from "../model/trainableNoiseModel";
 import { type RunningStatUpdate, commitStatUpdates, discardStatUpdates } from "../model/layers";
 import { type TrainConfig, learningRateAt, resolveTrainConfig } from "./config";
 import { diffusionLoss } from "./diffusionLoss";
-import { type EpochReport, EpochTrainer, type StepGradients, type StepReport, type TrainingPosition } from "./epochTrainer";
+import { type EpochReport, type EpochSoFar, EpochTrainer, type StepGradients, type StepReport, type TrainingPosition } from "./epochTrainer";
 import { ImportanceTimestepSampler } from "./timestepSampler";
 import { seededNormal } from "../seededNormal";
 
@@ -49,7 +49,7 @@ export function spriteTrainingData(dataset: SpriteDataset): TrainingData {
   return { count: dataset.count, batch: (indices) => sampleTensors(dataset, indices) };
 }
 
-export type { EpochReport, StepReport, TrainingPosition } from "./epochTrainer";
+export type { EpochReport, EpochSoFar, StepReport, TrainingPosition } from "./epochTrainer";
 
 export interface TrainHooks<M extends TrainableNoiseModel = TrainableNoiseModel> {
   onStep?: (report: StepReport) => void | Promise<void>;
@@ -238,12 +238,19 @@ export class Trainer<M extends TrainableNoiseModel = ContextUnet> extends EpochT
     return { ...(await this.readLoopState()), timestepHistory: this.timestepSampler ? this.timestepSampler.state() : null };
   }
 
-  /** Restores position, history, optimizer state, EMA and the importance sampler's loss history from a checkpoint. */
-  restore(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null, timestepHistory: number[][] | null = null): void {
+  /** Restores position, history, optimizer state, EMA, the importance sampler's loss history and the stopped epoch's totals from a checkpoint. */
+  restore(
+    position: TrainingPosition,
+    history: EpochReport[],
+    optimizer: WeightMap,
+    ema: WeightMap | null,
+    timestepHistory: number[][] | null = null,
+    epochSoFar: EpochSoFar | null = null,
+  ): void {
     if (this.timestepSampler) {
       if (!timestepHistory) throw new Error("The checkpoint has no loss history for importance-sampled t but this training uses it; resume with the same --timesteps.");
       this.timestepSampler.load(timestepHistory);
     }
-    this.restoreLoop(position, history, optimizer, ema);
+    this.restoreLoop(position, history, optimizer, ema, epochSoFar);
   }
 }

@@ -50,7 +50,7 @@ export async function saveTrainingCheckpoint(
       libraryVersion: LIBRARY_VERSION,
       architecture: { ...architectureOf(trainer.model), parameterCount: trainer.model.parameterCount },
       schedule: { ...trainer.schedule.config },
-      training: { ...trainer.position, config: trainer.config, history: trainer.history, ...(timestepHistory ? { timestepHistory } : {}) },
+      training: { ...trainer.position, epochSoFar: { ...trainer.epochSoFar }, config: trainer.config, history: trainer.history, ...(timestepHistory ? { timestepHistory } : {}) },
       data,
       backend: tf.getBackend(),
       ...(ddpmConfig ? { ddpmConfig } : {}),
@@ -199,8 +199,8 @@ export function resumeTraining(dir: string, trainer: Trainer<TrainableNoiseModel
     throw new Error(`Cannot resume from ${dir}; the checkpoint differs from this run:\n  ${problems.join("\n  ")}`);
   }
   trainer.model.setWeights(contents.model);
-  const { epoch, stepInEpoch, globalStep, history, timestepHistory } = manifest.training!;
-  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema, timestepHistory ?? null);
+  const { epoch, stepInEpoch, globalStep, history, timestepHistory, epochSoFar } = manifest.training!;
+  trainer.restore({ epoch, stepInEpoch, globalStep }, history, contents.optimizer!, contents.ema, timestepHistory ?? null, epochSoFar ?? null);
   return manifest;
 }
 
