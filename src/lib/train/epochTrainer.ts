@@ -36,6 +36,9 @@ export interface EpochSoFar {
   seconds: number;
 }
 
+/** An epoch not begun: what epochSoFar holds between epochs (the loop resets it after each one). */
+const EPOCH_NOT_BEGUN: Readonly<EpochSoFar> = Object.freeze({ images: 0, lossSum: 0, seconds: 0 });
+
 export interface StepReport extends TrainingPosition {
   loss: number;
   learningRate: number;
@@ -91,7 +94,7 @@ export interface LoopState {
 export abstract class EpochTrainer {
   readonly position: TrainingPosition = { epoch: 0, stepInEpoch: 0, globalStep: 0 };
   readonly history: EpochReport[] = [];
-  readonly epochSoFar: EpochSoFar = { images: 0, lossSum: 0, seconds: 0 };
+  readonly epochSoFar: EpochSoFar = { ...EPOCH_NOT_BEGUN };
   private readonly optimizer: Adam;
   private readonly average: WeightAverage | null;
 
@@ -135,9 +138,9 @@ export abstract class EpochTrainer {
     while (!this.finished) {
       const { epoch } = this.position;
       const order = epochOrder(this.dataCount, this.loop.seed, epoch);
-      const tally = this.epochSoFar;
-      if (this.position.stepInEpoch === 0) Object.assign(tally, { images: 0, lossSum: 0, seconds: 0 });
-      const [started, secondsBefore] = [Date.now(), tally.seconds];
+      const tally = this.epochSoFar; // zero, or a resumed epoch's totals
+      const started = Date.now();
+      const secondsBefore = tally.seconds;
       let learningRate = this.currentLearningRate();
       while (this.position.stepInEpoch < this.stepsPerEpoch) {
         if (hooks.shouldStop?.()) return { completed: false };
@@ -162,7 +165,7 @@ export abstract class EpochTrainer {
       const report = { epoch, meanLoss: lossSum / Math.max(1, images), seconds, imagesPerSecond: images / Math.max(1e-3, seconds), learningRate };
       this.position.epoch += 1;
       this.position.stepInEpoch = 0;
-      Object.assign(tally, { images: 0, lossSum: 0, seconds: 0 });
+      Object.assign(tally, EPOCH_NOT_BEGUN);
       this.history.push(report);
       await hooks.onEpoch?.(report);
       await afterEpoch?.(epoch);
@@ -211,7 +214,7 @@ export abstract class EpochTrainer {
    */
   protected restoreLoop(position: TrainingPosition, history: EpochReport[], optimizer: WeightMap, ema: WeightMap | null, epochSoFar: EpochSoFar | null): void {
     Object.assign(this.position, position);
-    Object.assign(this.epochSoFar, epochSoFar ?? { images: 0, lossSum: 0, seconds: 0 });
+    Object.assign(this.epochSoFar, epochSoFar ?? EPOCH_NOT_BEGUN);
     this.history.splice(0, this.history.length, ...history);
     this.optimizer.loadState(optimizer, position.globalStep);
     if (this.average) {
